@@ -1,0 +1,183 @@
+// The analyzer keeps constraints current for a fact store: it adapts every stored object
+// with the loaded packs, re-adapts exactly the objects that change, and answers "which
+// constraints apply to this workload". The same class serves `potoo analyze` (a store
+// fed from files) and the controller (a store fed by informers).
+import type { Constraint, Gvr, KubeObject, Problem, Workload } from './model.js';
+import type { CompiledPack } from './pack/loader.js';
+import { AdaptStage, objectRef, type Skip } from './stages/adapt.js';
+import { ConstraintIndex, sourceKey, type Applicable } from './store/constraints.js';
+import { FactStore, type ChangeEvent } from './store/store.js';
+import { WorkloadIndex, isWorkloadGvr } from './store/workloads.js';
+import type { SourcedObject } from './source/manifests.js';
+
+const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
+
+export interface SkippedObject extends Skip {
+  object: string;
+}
+
+export interface AnalyzerStats {
+  objects: number;
+  adapted: number;
+  constraints: number;
+  problems: number;
+  adaptMs: number;
+  engineMs: number;
+}
+
+export class Analyzer {
+  readonly constraints = new ConstraintIndex();
+  readonly workloads: WorkloadIndex;
+  private adapt: AdaptStage;
+  /** Problems and skips per source object, so re-adapting an object replaces its own. */
+  private readonly problemsBySource = new Map<string, Problem[]>();
+  private readonly skipsBySource = new Map<string, SkippedObject[]>();
+  /** Problems not tied to one adapted object (unreadable input, rejected objects). */
+  readonly inputProblems: Problem[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+  private adaptMs = 0;
+  private adapted = 0;
+
+  constructor(
+    readonly store: FactStore,
+    packs: readonly CompiledPack[],
+  ) {
+    this.adapt = new AdaptStage(packs);
+    this.workloads = new WorkloadIndex(store);
+  }
+
+  /** Swap the rule packs (hot reload) and re-adapt every object. */
+  async setPacks(packs: readonly CompiledPack[]): Promise<void> {
+    this.adapt = new AdaptStage(packs);
+    await this.adaptAll();
+  }
+
+  /** Adapt every object in the store, dropping constraints of objects that are gone. */
+  async adaptAll(): Promise<void> {
+    const seen = new Set<string>();
+    for (const gvr of this.store.gvrs()) {
+      for (const obj of this.store.list(gvr)) {
+        seen.add(this.keyOf(gvr, obj));
+        await this.adaptObject(gvr, obj);
+      }
+    }
+    for (const key of [...this.problemsBySource.keys(), ...this.skipsBySource.keys()]) {
+      if (!seen.has(key)) this.forget(key);
+    }
+    for (const c of this.constraints.all()) {
+      const key = sourceKey(c.source);
+      if (!seen.has(key)) this.constraints.removeSource(key);
+    }
+  }
+
+  /** Re-adapt on every store change, in order, until `stop()`. */
+  follow(onError: (err: unknown) => void = () => undefined): void {
+    this.unsubscribe?.();
+    this.unsubscribe = this.store.subscribe((ev) => {
+      this.queue = this.queue.then(() => this.onChange(ev)).catch(onError);
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /** Resolves when every change seen so far has been adapted. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private async onChange(ev: ChangeEvent): Promise<void> {
+    if (ev.type === 'DELETED') {
+      const key = this.keyOf(ev.gvr, ev.object);
+      this.constraints.removeSource(key);
+      this.forget(key);
+      return;
+    }
+    await this.adaptObject(ev.gvr, ev.object);
+  }
+
+  /** Adapt one object and make its constraints, skips and problems exactly the new ones. */
+  async adaptObject(gvr: Gvr, obj: KubeObject): Promise<void> {
+    const key = this.keyOf(gvr, obj);
+    if (isWorkloadGvr(gvr) && !this.adapt.handles(gvr, obj.kind)) {
+      // Workloads are subjects, not policies: nothing to adapt unless a pack says so.
+      return;
+    }
+    const ns = obj.metadata?.namespace;
+    const namespace = ns ? this.store.get(NAMESPACES, undefined, ns) : undefined;
+    const t0 = performance.now();
+    let out;
+    try {
+      out = await this.adapt.adapt(namespace ? { gvr, object: obj, namespace } : { gvr, object: obj });
+    } catch (err) {
+      // A rule that throws is a bug in a pack or an operator; the object is reported, the rest go on.
+      out = { constraints: [], skipped: [], offered: 1, problems: [{ severity: 'error' as const, object: objectRef(obj), message: `adapter failed: ${(err as Error).message}` }] };
+    }
+    this.adaptMs += performance.now() - t0;
+    if (out.offered > 0) this.adapted++;
+    this.constraints.replaceForSource(key, out.constraints);
+    this.setList(this.problemsBySource, key, out.problems);
+    this.setList(this.skipsBySource, key, out.skipped.map((s) => ({ ...s, object: objectRef(obj) })));
+  }
+
+  /** Add objects read from files: rejected ones become located problems. */
+  load(objects: readonly SourcedObject[]): void {
+    for (const s of objects) {
+      const r = this.store.upsertObject(s.object);
+      if (!r.ok) this.inputProblems.push({ severity: 'error', file: s.file, line: s.line, column: 1, object: objectRef(s.object), message: r.error });
+    }
+  }
+
+  applicableTo(w: Workload): Applicable[] {
+    return this.constraints.applicableTo(this.workloads.target(w));
+  }
+
+  problems(): Problem[] {
+    return [...this.inputProblems, ...[...this.problemsBySource.values()].flat()];
+  }
+
+  skipped(): SkippedObject[] {
+    return [...this.skipsBySource.values()].flat();
+  }
+
+  allConstraints(): Constraint[] {
+    return this.constraints.all();
+  }
+
+  stats(): AnalyzerStats {
+    return {
+      objects: this.store.count(),
+      adapted: this.adapted,
+      constraints: this.constraints.size,
+      problems: this.problems().length,
+      adaptMs: this.adaptMs,
+      engineMs: this.adapt.stats.engineMs,
+    };
+  }
+
+  private keyOf(gvr: Gvr, obj: KubeObject): string {
+    const md = obj.metadata ?? {};
+    return sourceKey({ group: gvr.group, resource: gvr.resource, namespace: md.namespace, name: md.name ?? '' });
+  }
+
+  private forget(key: string): void {
+    this.problemsBySource.delete(key);
+    this.skipsBySource.delete(key);
+  }
+
+  private setList<T>(m: Map<string, T[]>, key: string, list: T[]): void {
+    if (list.length) m.set(key, list);
+    else m.delete(key);
+  }
+}
+
+/** Offline: a store from manifest objects, every object adapted. */
+export async function analyzeObjects(objects: readonly SourcedObject[], packs: readonly CompiledPack[]): Promise<Analyzer> {
+  const analyzer = new Analyzer(new FactStore(), packs);
+  analyzer.load(objects);
+  await analyzer.adaptAll();
+  return analyzer;
+}

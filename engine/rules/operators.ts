@@ -1,0 +1,95 @@
+// Potoo's condition operators, added to json-rules-engine's built-in ones.
+import type { SafeRegex } from '../expr/regex.js';
+import type { CompiledCel } from '../expr/cel.js';
+
+const BUILT_IN = [
+  'equal',
+  'notEqual',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+];
+
+// Operands are compiled when a pack loads; operators look them up by source text, so
+// evaluation never compiles and a pattern shared by many rules compiles once.
+const regexes = new Map<string, SafeRegex>();
+const cels = new Map<string, CompiledCel>();
+
+export function regexOperand(source: string, compiled: SafeRegex): void {
+  regexes.set(source, compiled);
+}
+
+export function celOperand(source: string, compiled: CompiledCel): void {
+  cels.set(source, compiled);
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  return false;
+}
+
+function asList(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  return v === undefined || v === null ? [] : [v];
+}
+
+function size(v: unknown): number {
+  if (Array.isArray(v) || typeof v === 'string') return v.length;
+  if (v && typeof v === 'object') return Object.keys(v).length;
+  return 0;
+}
+
+function regexTest(fact: unknown, pattern: unknown): boolean {
+  if (typeof fact !== 'string' || typeof pattern !== 'string') return false;
+  const re = regexes.get(pattern);
+  return re ? re.test(fact) : false;
+}
+
+/** name -> evaluator(factValue, conditionValue). */
+export const OPERATORS: Record<string, (fact: unknown, value: unknown) => boolean> = {
+  exists: (f, v) => (f !== undefined && f !== null) === (v !== false),
+  absent: (f, v) => (f === undefined || f === null) === (v !== false),
+  empty: (f, v) => isEmpty(f) === (v !== false),
+  notEmpty: (f, v) => !isEmpty(f) === (v !== false),
+  matches: (f, v) => regexTest(f, v),
+  notMatches: (f, v) => typeof f === 'string' && !regexTest(f, v),
+  containsAny: (f, v) => {
+    const have = asList(f);
+    return asList(v).some((x) => have.includes(x));
+  },
+  containsAll: (f, v) => {
+    const have = asList(f);
+    return asList(v).every((x) => have.includes(x));
+  },
+  startsWith: (f, v) => typeof f === 'string' && typeof v === 'string' && f.startsWith(v),
+  endsWith: (f, v) => typeof f === 'string' && typeof v === 'string' && f.endsWith(v),
+  sizeEqual: (f, v) => size(f) === Number(v),
+  sizeGreaterThan: (f, v) => size(f) > Number(v),
+  cel: (f, v) => {
+    if (typeof v !== 'string') return false;
+    const c = cels.get(v);
+    if (!c) return false;
+    const r = c.evaluate({ self: f ?? null });
+    return r.ok && r.value === true;
+  },
+};
+
+/**
+ * json-rules-engine's own array operators reject non-array facts through a validator that
+ * makes the whole condition false; `contains` on a string is a common author expectation.
+ */
+export const OVERRIDES: Record<string, (fact: unknown, value: unknown) => boolean> = {
+  contains: (f, v) => (Array.isArray(f) ? f.includes(v) : typeof f === 'string' && typeof v === 'string' && f.includes(v)),
+  doesNotContain: (f, v) => (Array.isArray(f) ? !f.includes(v) : !(typeof f === 'string' && typeof v === 'string' && f.includes(v))),
+  in: (f, v) => Array.isArray(v) && v.includes(f),
+  notIn: (f, v) => Array.isArray(v) && !v.includes(f),
+};
+
+export const OPERATOR_NAMES: ReadonlySet<string> = new Set([...BUILT_IN, ...Object.keys(OPERATORS)]);

@@ -1,0 +1,47 @@
+// Manifest text (YAML/JSON, multi-document, `kind: List`) -> Kubernetes objects with origins.
+import type { KubeObject, Problem } from '../model.js';
+import { parseYamlStream, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml.js';
+
+export interface SourcedObject {
+  object: KubeObject;
+  file: string;
+  line: number;
+}
+
+export interface ManifestResult {
+  objects: SourcedObject[];
+  problems: Problem[];
+}
+
+/** Turn one file's text into objects; every rejected document is a located problem. */
+export function objectsFromText(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): ManifestResult {
+  const stream = parseYamlStream(text, file, limits);
+  const out: ManifestResult = { objects: [], problems: [...stream.problems] };
+  for (const doc of stream.documents) {
+    collect(doc.value, file, doc.start.line, out, (i) => doc.locate(['items', i]).line);
+  }
+  return out;
+}
+
+function collect(value: unknown, file: string, line: number, out: ManifestResult, itemLine: (i: number) => number): void {
+  if (value === null || value === undefined) return;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    out.problems.push({ severity: 'error', file, line, column: 1, message: `not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})` });
+    return;
+  }
+  const obj = value as KubeObject;
+  if (typeof obj.kind === 'string' && /List$/.test(obj.kind) && Array.isArray(obj.items)) {
+    (obj.items as unknown[]).forEach((item, i) => collect(item, file, itemLine(i), out, () => itemLine(i)));
+    return;
+  }
+  const missing: string[] = [];
+  if (typeof obj.apiVersion !== 'string' || !obj.apiVersion) missing.push('apiVersion');
+  if (typeof obj.kind !== 'string' || !obj.kind) missing.push('kind');
+  const md = obj.metadata;
+  if (typeof md !== 'object' || md === null || typeof md.name !== 'string' || !md.name) missing.push('metadata.name');
+  if (missing.length) {
+    out.problems.push({ severity: 'error', file, line, column: 1, message: `not a Kubernetes object: missing ${missing.join(', ')}` });
+    return;
+  }
+  out.objects.push({ object: obj, file, line });
+}

@@ -1,0 +1,239 @@
+// Adapt stage: one policy object -> normalized Constraints, driven by adapter rules.
+import type { Constraint, Gvr, KubeObject, Problem, RemediationStep, Scope, Severity } from '../model.js';
+import { AUDIENCES, SEVERITIES } from '../model.js';
+import type { CompiledAdapter, CompiledPack } from '../pack/loader.js';
+import type { CompiledValue } from '../expr/value.js';
+import { RuleSet } from '../rules/ruleset.js';
+import { compactScope, validateScope } from '../scopecheck.js';
+import { sourceKey } from '../store/constraints.js';
+import { bindLets, evalField, type Vars } from './evaluate.js';
+
+export interface AdaptInput {
+  gvr: Gvr;
+  object: KubeObject;
+  /** The object's Namespace, when known (labels feed conditions and summaries). */
+  namespace?: KubeObject;
+}
+
+export interface Skip {
+  rule: string;
+  pack: string;
+  reason: string;
+}
+
+export interface AdaptOutput {
+  constraints: Constraint[];
+  skipped: Skip[];
+  problems: Problem[];
+  /** How many adapter rules were offered the object (0 = no adapter knows its GVR). */
+  offered: number;
+}
+
+export interface AdaptStats {
+  objects: number;
+  engineMs: number;
+  emitMs: number;
+}
+
+/** Upper bound on constraints from one object: a hostile list must not flood the store. */
+const MAX_CONSTRAINTS_PER_OBJECT = 1000;
+
+export class AdaptStage {
+  private readonly adapters: CompiledAdapter[];
+  private readonly fallback: CompiledAdapter[];
+  private readonly ruleSets = new Map<string, RuleSet<CompiledAdapter>>();
+  readonly stats: AdaptStats = { objects: 0, engineMs: 0, emitMs: 0 };
+
+  constructor(packs: readonly CompiledPack[]) {
+    const all = packs.flatMap((p) => p.adapters);
+    this.adapters = all.filter((a) => !a.match.fallback);
+    this.fallback = all.filter((a) => a.match.fallback);
+  }
+
+  /** Does any non-fallback adapter claim this GVR (and kind)? */
+  handles(gvr: Gvr, kind?: string): boolean {
+    return this.adapters.some((a) => matchesGvr(a, gvr, kind));
+  }
+
+  private ruleSetFor(gvr: Gvr, kind: string | undefined): RuleSet<CompiledAdapter> {
+    const key = `${gvr.group}/${gvr.version}/${gvr.resource}/${kind ?? ''}`;
+    let rs = this.ruleSets.get(key);
+    if (!rs) {
+      let rules = this.adapters.filter((a) => matchesGvr(a, gvr, kind));
+      if (rules.length === 0) rules = this.fallback.filter((a) => matchesGvr(a, gvr, kind));
+      rs = new RuleSet(rules.map((a) => ({ id: `${a.pack}/${a.name}`, conditions: a.conditions, payload: a })));
+      this.ruleSets.set(key, rs);
+    }
+    return rs;
+  }
+
+  async adapt(input: AdaptInput): Promise<AdaptOutput> {
+    const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: 0 };
+    const obj = input.object;
+    const ref = objectRef(obj);
+    const rs = this.ruleSetFor(input.gvr, obj.kind);
+    out.offered = rs.size;
+    if (rs.size === 0) return out;
+    this.stats.objects++;
+    const vars: Vars = { object: obj, namespace: input.namespace ?? {}, gvr: input.gvr };
+    const t0 = performance.now();
+    const r = await rs.evaluate(vars);
+    const t1 = performance.now();
+    this.stats.engineMs += t1 - t0;
+    for (const e of r.errors) out.problems.push({ severity: 'error', object: ref, rule: e.id, message: `conditions failed: ${e.message}` });
+    for (const a of r.fired) {
+      this.emitFor(a, input, vars, out);
+      if (out.constraints.length > MAX_CONSTRAINTS_PER_OBJECT) {
+        out.constraints.length = MAX_CONSTRAINTS_PER_OBJECT;
+        out.problems.push({ severity: 'error', object: ref, pack: a.pack, rule: a.name, message: `more than ${MAX_CONSTRAINTS_PER_OBJECT} constraints from one object; the rest are dropped` });
+        break;
+      }
+    }
+    this.stats.emitMs += performance.now() - t1;
+    return out;
+  }
+
+  private emitFor(a: CompiledAdapter, input: AdaptInput, baseVars: Vars, out: AdaptOutput): void {
+    const ref = objectRef(input.object);
+    const problem = (field: string, message: string): void => {
+      out.problems.push({ severity: 'error', object: ref, pack: a.pack, rule: a.name, field, message });
+    };
+    if (a.skip) {
+      const vars = bindLets(a.lets, baseVars, problem);
+      if (!vars) return;
+      const reason = evalField(a.skip, vars, 'skip', problem);
+      if (reason !== undefined) out.skipped.push({ pack: a.pack, rule: a.name, reason: String(reason) });
+      return;
+    }
+    if (!a.emit) return;
+    let items: { item: unknown; index: number }[] | undefined;
+    if (a.forEach) {
+      const list = evalField(a.forEach, baseVars, 'forEach', problem);
+      if (list === undefined) return;
+      if (list !== null && !Array.isArray(list)) {
+        problem('forEach', `must evaluate to a list, got ${typeName(list)}`);
+        return;
+      }
+      items = (list ?? []).map((item, index) => ({ item, index }));
+    }
+    const base = adaptedSourceKey(input);
+    for (const it of items ?? [undefined]) {
+      // `let` is bound per item so that it can name `item`.
+      const v: Vars = it ? { ...baseVars, item: it.item, index: it.index } : baseVars;
+      const itemVars = bindLets(a.lets, v, problem);
+      if (!itemVars) continue;
+      const c = this.buildConstraint(a, input, itemVars, problem);
+      if (!c) continue;
+      let key = '';
+      if (a.key) {
+        const k = evalField(a.key, itemVars, 'key', problem);
+        if (k === undefined) continue;
+        key = String(k);
+      } else if (it) {
+        const name = (it.item as { name?: unknown } | null)?.name;
+        key = typeof name === 'string' && name ? name : String(it.index);
+      }
+      c.id = `${base}#${a.pack}/${a.name}${key ? '/' + key : ''}`;
+      out.constraints.push(c);
+    }
+  }
+
+  private buildConstraint(
+    a: CompiledAdapter,
+    input: AdaptInput,
+    vars: Vars,
+    problem: (field: string, message: string) => void,
+  ): Constraint | undefined {
+    const emit = a.emit as Record<string, CompiledValue>;
+    const get = (k: string): unknown => (emit[k] ? evalField(emit[k] as CompiledValue, vars, `emit.${k}`, problem) : undefined);
+    const type = get('type');
+    const effect = get('effect');
+    const severity = get('severity');
+    const summary = get('summary');
+    const scope = compactScope(get('scope'));
+    const details = emit.details ? get('details') : {};
+    const remediation = emit.remediation ? get('remediation') : [];
+    const tags = emit.tags ? get('tags') : [];
+    let ok = true;
+    const need = (cond: boolean, field: string, msg: string): void => {
+      if (!cond) {
+        problem(field, msg);
+        ok = false;
+      }
+    };
+    need(typeof type === 'string' && type.length > 0, 'emit.type', `must be a non-empty string, got ${typeName(type)}`);
+    need(typeof effect === 'string' && effect.length > 0, 'emit.effect', `must be a non-empty string, got ${typeName(effect)}`);
+    need(SEVERITIES.includes(severity as Severity), 'emit.severity', `must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
+    need(typeof summary === 'string', 'emit.summary', `must be a string, got ${typeName(summary)}`);
+    need(isRecord(details), 'emit.details', `must be a map, got ${typeName(details)}`);
+    const rem = checkRemediation(remediation);
+    need(rem !== undefined, 'emit.remediation', 'must be a list of {action, who, command?} with who one of ' + AUDIENCES.join(', '));
+    need(Array.isArray(tags) && tags.every((t) => typeof t === 'string'), 'emit.tags', 'must be a list of strings');
+    const scopeErrors = validateScope(scope);
+    for (const e of scopeErrors) need(false, `emit.scope${e.path ? '.' + e.path : ''}`, e.message);
+    if (!ok) return undefined;
+    const obj = input.object;
+    const md = obj.metadata ?? {};
+    const source: Constraint['source'] = {
+      apiVersion: obj.apiVersion ?? `${input.gvr.group ? input.gvr.group + '/' : ''}${input.gvr.version}`,
+      kind: obj.kind ?? '',
+      group: input.gvr.group,
+      resource: input.gvr.resource,
+      name: md.name ?? '',
+    };
+    if (md.namespace) source.namespace = md.namespace;
+    if (md.uid) source.uid = md.uid;
+    return {
+      id: '',
+      type: type as string,
+      effect: effect as string,
+      severity: severity as Severity,
+      source,
+      rule: { pack: a.pack, rule: a.name },
+      scope: scope as Scope,
+      summary: summary as string,
+      details: details as Record<string, unknown>,
+      remediation: rem as RemediationStep[],
+      tags: tags as string[],
+    };
+  }
+}
+
+function checkRemediation(v: unknown): RemediationStep[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  for (const s of v) {
+    if (!isRecord(s) || typeof s.action !== 'string' || !AUDIENCES.includes(s.who as RemediationStep['who'])) return undefined;
+    if (s.command !== undefined && typeof s.command !== 'string') return undefined;
+  }
+  return v as RemediationStep[];
+}
+
+export function matchesGvr(a: CompiledAdapter, gvr: Gvr, kind: string | undefined): boolean {
+  const m = a.match;
+  if (m.group !== undefined && m.group !== '*' && m.group !== gvr.group) return false;
+  if (m.versions && !m.versions.includes(gvr.version) && !m.versions.includes('*')) return false;
+  if (m.resources && !m.resources.includes(gvr.resource) && !m.resources.includes('*')) return false;
+  if (m.kinds && (kind === undefined || !m.kinds.includes(kind)) && !m.kinds.includes('*')) return false;
+  return true;
+}
+
+/** The stable prefix of every constraint id from one object: its source key. */
+export function adaptedSourceKey(input: { gvr: Gvr; object: KubeObject }): string {
+  const md = input.object.metadata ?? {};
+  return sourceKey({ group: input.gvr.group, resource: input.gvr.resource, namespace: md.namespace, name: md.name ?? '' });
+}
+
+export function objectRef(obj: KubeObject): string {
+  const md = obj.metadata ?? {};
+  return `${obj.kind ?? '?'} ${md.namespace ? md.namespace + '/' : ''}${md.name ?? '?'}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'list';
+  return typeof v === 'object' ? 'map' : typeof v;
+}
