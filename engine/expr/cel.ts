@@ -68,6 +68,7 @@ import {
 } from './net.js';
 import { type ParsedURL, parseURL, escapedPath, queryParams } from './url.js';
 import { RegexCache } from './regex.js';
+import { POTOO_LIBRARY } from './potoolib.js';
 
 export const MAX_CEL_LENGTH = 10_000;
 export const CEL_LIMITS = {
@@ -797,7 +798,7 @@ export function createCelEnv(ext?: CelExtension): Result<CelEnv> {
 /** The shared environment with the Potoo library (created on first use). */
 export function defaultCelEnv(): CelEnv {
   if (!defaultEnv) {
-    const r = createCelEnv();
+    const r = createCelEnv(POTOO_LIBRARY);
     // The built-in library is fixed code; failing here is a bug, not an input error.
     if (!r.ok) throw new Error(r.error.message);
     defaultEnv = r.value as Env;
