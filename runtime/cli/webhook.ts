@@ -1,0 +1,126 @@
+// `potoo webhook`: the validating admission webhook that only ever warns. A separate
+// process (and Deployment) with its own fact store: it keeps answering when the
+// controller is down, and the API server ignores it when it is down (failurePolicy: Ignore).
+import type { Audience } from '../../engine/model.js';
+import { AUDIENCES, formatProblem } from '../../engine/model.js';
+import { objectsFromText, type SourcedObject } from '../../engine/source/manifests.js';
+import { readInputs } from '../files.js';
+import { KubeClient, loadKubeConfig } from '../kube/client.js';
+import { createLogger } from '../log.js';
+import { loadAllPacks } from '../packs.js';
+import { startWebhook, type WebhookSource } from '../webhook/index.js';
+import type { AudienceResolver } from '../webhook/warnings.js';
+import { bool, flag, flagList, parseArgs, UsageError } from './args.js';
+import { EXIT, type Command } from './main.js';
+
+function intFlag(v: string | undefined, name: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, not ${v}`);
+  return n;
+}
+
+export const webhookCommand: Command = {
+  summary: 'Run the admission webhook: warns (never denies) which constraints apply to an object being admitted',
+  usage: [
+    'potoo webhook --tls-cert-file <pem> --tls-private-key-file <pem> [--port 8443] [--bind-address 0.0.0.0]',
+    '              [--kubeconfig <file>] [--manifests <files|dirs>]... [--packs <files|dirs>]... [--no-builtin]',
+    '              [--audience developer|namespace-admin|platform-admin] [--platform-admin-group <group>]...',
+    '              [--max-warnings 8] [--budget-ms 500] [--insecure-http]',
+    '',
+    'Without --manifests it lists and watches the policy resources its packs adapt (kubeconfig,',
+    'or the in-cluster service account). The serving certificate is re-read when its file changes.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, {
+      port: { value: true },
+      'bind-address': { value: true },
+      'tls-cert-file': { value: true },
+      'tls-private-key-file': { value: true },
+      'insecure-http': {},
+      kubeconfig: { value: true },
+      manifests: { value: true, repeat: true },
+      packs: { value: true, repeat: true },
+      'no-builtin': {},
+      audience: { value: true },
+      'platform-admin-group': { value: true, repeat: true },
+      'namespace-admin-group': { value: true, repeat: true },
+      'max-warnings': { value: true },
+      'budget-ms': { value: true },
+      'log-level': { value: true },
+    });
+    if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+    const certFile = flag(args, 'tls-cert-file');
+    const keyFile = flag(args, 'tls-private-key-file');
+    const insecure = bool(args, 'insecure-http');
+    if (!insecure && (!certFile || !keyFile)) throw new UsageError('the API server only calls webhooks over HTTPS: give --tls-cert-file and --tls-private-key-file');
+    const audience = (flag(args, 'audience') ?? 'developer') as Audience;
+    if (!AUDIENCES.includes(audience)) throw new UsageError(`--audience must be one of ${AUDIENCES.join(', ')}`);
+    const platformGroups = new Set(flagList(args, 'platform-admin-group'));
+    const nsAdminGroups = new Set(flagList(args, 'namespace-admin-group'));
+    const resolveAudience: AudienceResolver = (user) => {
+      const groups = user.groups ?? [];
+      if (groups.some((g) => platformGroups.has(g))) return 'platform-admin';
+      if (groups.some((g) => nsAdminGroups.has(g))) return 'namespace-admin';
+      return audience;
+    };
+    const level = flag(args, 'log-level');
+    const log = createLogger({ base: { component: 'webhook' }, ...(level ? { level: level as 'info' } : {}) });
+
+    const packSet = await loadAllPacks(flagList(args, 'packs'), { builtins: !bool(args, 'no-builtin') });
+    const packErrors = packSet.problems.filter((p) => p.severity === 'error');
+    for (const p of packErrors) process.stderr.write(formatProblem(p) + '\n');
+    if (packErrors.length) return EXIT.usage;
+
+    let source: WebhookSource;
+    const manifests = flagList(args, 'manifests');
+    if (manifests.length) {
+      const { inputs, errors } = await readInputs(manifests);
+      for (const e of errors) process.stderr.write(`error: ${e}\n`);
+      if (errors.length) return EXIT.usage;
+      const objects: SourcedObject[] = [];
+      for (const input of inputs) {
+        const r = objectsFromText(input.text, input.file);
+        objects.push(...r.objects);
+        for (const p of r.problems) process.stderr.write(formatProblem(p) + '\n');
+      }
+      source = { kind: 'manifests', objects };
+    } else {
+      const kubeconfig = flag(args, 'kubeconfig');
+      const kc = loadKubeConfig(kubeconfig ? { kubeconfig } : {});
+      source = { kind: 'cluster', client: await KubeClient.create(kc, { userAgent: 'potoo-webhook' }) };
+    }
+
+    const running = await startWebhook({
+      packs: packSet.packs,
+      source,
+      log,
+      server: {
+        port: intFlag(flag(args, 'port'), 'port', 8443),
+        host: flag(args, 'bind-address') ?? '0.0.0.0',
+        ...(insecure ? {} : { tls: { certFile: certFile!, keyFile: keyFile! } }),
+      },
+      handler: {
+        audience: resolveAudience,
+        maxLines: intFlag(flag(args, 'max-warnings'), 'max-warnings', 8),
+        budgetMs: intFlag(flag(args, 'budget-ms'), 'budget-ms', 500),
+      },
+    });
+    // Machine-readable for whoever started us (tests, scripts): the URL we listen on.
+    process.stdout.write(JSON.stringify({ msg: 'listening', url: running.url, port: running.port }) + '\n');
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals): void => {
+        log.info({ signal }, 'shutting down');
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await running.stop();
+    if (source.kind === 'cluster') source.client.close();
+    return EXIT.ok;
+  },
+};
