@@ -754,11 +754,22 @@ class Env implements CelEnv {
       return celError(e);
     }
     const run = parsed;
+    const chain = selectChain(source);
+    const refs = identifiersIn(source);
     return ok({
       source,
       evaluate(vars: Record<string, unknown>): Result<unknown> {
+        if (chain) {
+          // Most template holes are plain field paths; walking the JSON gives the value the
+          // interpreter would (conversion round-trips JSON unchanged) at a fraction of the
+          // cost. Anything unusual (a missing field) takes the interpreter for its error.
+          const v = walkChain(vars, chain);
+          if (v !== undefined) return ok(v);
+        }
+        // Convert only what the expression can name: stages pass many variables (lets,
+        // facts) and most expressions read one or two of them.
         const ctx: Record<string, unknown> = {};
-        for (const k in vars) {
+        for (const k of refs) {
           const v = vars[k];
           if (v !== undefined) ctx[k] = toCelValue(v);
         }
@@ -775,6 +786,35 @@ class Env implements CelEnv {
       },
     });
   }
+}
+
+const CHAIN = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
+const LITERAL_WORDS = new Set(['true', 'false', 'null']);
+
+/** `object.metadata.name` -> ['object', 'metadata', 'name']; anything else -> undefined. */
+function selectChain(source: string): string[] | undefined {
+  const m = CHAIN.exec(source);
+  if (!m) return undefined;
+  const parts = (m[1] as string).split('.');
+  return LITERAL_WORDS.has(parts[0] as string) ? undefined : parts;
+}
+
+function walkChain(vars: Record<string, unknown>, chain: readonly string[]): unknown {
+  let cur: unknown = vars;
+  for (const k of chain) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, k)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  // Only plain JSON leaves and containers: a BigInt or class instance takes the interpreter.
+  if (cur === null || typeof cur === 'string' || typeof cur === 'boolean') return cur;
+  if (typeof cur === 'number') return cur;
+  if (typeof cur === 'object' && (Array.isArray(cur) || Object.getPrototypeOf(cur) === Object.prototype || Object.getPrototypeOf(cur) === null)) return cur;
+  return undefined;
+}
+
+/** Every identifier-shaped word in the source (a superset of the variables it reads). */
+function identifiersIn(source: string): string[] {
+  return [...new Set(source.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? [])];
 }
 
 let defaultEnv: Env | undefined;

@@ -37,6 +37,8 @@ export interface AdapterMatch {
   kinds?: string[];
   /** Only objects no other (non-fallback) adapter matches: the generic adapter. */
   fallback?: boolean;
+  /** API groups never offered to this rule ("" is core). */
+  excludeGroups?: string[];
 }
 
 /** Output values follow engine/expr/value.ts: literal, `{{ cel }}`, `$.jsonpath` or text template. */

@@ -211,6 +211,7 @@ function checkRemediation(v: unknown): RemediationStep[] | undefined {
 export function matchesGvr(a: CompiledAdapter, gvr: Gvr, kind: string | undefined): boolean {
   const m = a.match;
   if (m.group !== undefined && m.group !== '*' && m.group !== gvr.group) return false;
+  if (m.excludeGroups?.includes(gvr.group)) return false;
   if (m.versions && !m.versions.includes(gvr.version) && !m.versions.includes('*')) return false;
   if (m.resources && !m.resources.includes(gvr.resource) && !m.resources.includes('*')) return false;
   if (m.kinds && (kind === undefined || !m.kinds.includes(kind)) && !m.kinds.includes('*')) return false;
