@@ -53,7 +53,9 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     return { line: p.line, column: p.col };
   };
   list.forEach((doc: Document.Parsed, index) => {
-    const start = pos(doc.range[0]);
+    // Point at the document's content, not at the `---` marker before it.
+    const contentStart = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
+    const start = pos(contentStart ?? doc.range[0]);
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const at = pos(e.pos[0]);
