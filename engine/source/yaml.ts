@@ -45,7 +45,12 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     };
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  } catch (err) {
+    return { documents: [], problems: [{ severity: 'error', file, message: `invalid YAML: ${firstLine(String((err as Error).message))}` }] };
+  }
   const list = Array.isArray(docs) ? docs : [];
   const documents: LocatedDocument[] = [];
   const pos = (offset: number): Position => {
@@ -122,6 +127,8 @@ function nodeDepth(node: unknown, cap: number): number {
 }
 
 function firstLine(s: string): string {
+  // The parser recurses per nesting level; a stack overflow means a hostile depth.
+  if (/Maximum call stack/.test(s)) return 'document nests deeper than the parser can follow';
   return s.split('\n')[0] ?? s;
 }
 

@@ -145,7 +145,14 @@ export class AdaptStage {
     problem: (field: string, message: string) => void,
   ): Constraint | undefined {
     const emit = a.emit as Record<string, CompiledValue>;
-    const get = (k: string): unknown => (emit[k] ? evalField(emit[k] as CompiledValue, vars, `emit.${k}`, problem) : undefined);
+    // A field whose expression failed is already reported; its shape check would only echo it.
+    const failed = new Set<string>();
+    const get = (k: string): unknown => {
+      if (!emit[k]) return undefined;
+      const v = evalField(emit[k] as CompiledValue, vars, `emit.${k}`, problem);
+      if (v === undefined) failed.add(`emit.${k}`);
+      return v;
+    };
     const type = get('type');
     const effect = get('effect');
     const severity = get('severity');
@@ -156,6 +163,10 @@ export class AdaptStage {
     const tags = emit.tags ? get('tags') : [];
     let ok = true;
     const need = (cond: boolean, field: string, msg: string): void => {
+      if (failed.has(field.split('.').slice(0, 2).join('.'))) {
+        ok = false;
+        return;
+      }
       if (!cond) {
         problem(field, msg);
         ok = false;
