@@ -1,8 +1,8 @@
 // `potoo webhook`: the validating admission webhook that only ever warns. A separate
 // process (and Deployment) with its own fact store: it keeps answering when the
 // controller is down, and the API server ignores it when it is down (failurePolicy: Ignore).
-import type { Audience } from '../../engine/model.js';
-import { AUDIENCES, formatProblem } from '../../engine/model.js';
+import type { Audience, Severity } from '../../engine/model.js';
+import { AUDIENCES, SEVERITIES, formatProblem } from '../../engine/model.js';
 import { objectsFromText, type SourcedObject } from '../../engine/source/manifests.js';
 import { readInputs } from '../files.js';
 import { KubeClient, loadKubeConfig } from '../kube/client.js';
@@ -26,7 +26,7 @@ export const webhookCommand: Command = {
     'potoo webhook --tls-cert-file <pem> --tls-private-key-file <pem> [--port 8443] [--bind-address 0.0.0.0]',
     '              [--kubeconfig <file>] [--manifests <files|dirs>]... [--packs <files|dirs>]... [--no-builtin]',
     '              [--audience developer|namespace-admin|platform-admin] [--platform-admin-group <group>]...',
-    '              [--max-warnings 8] [--budget-ms 500] [--insecure-http]',
+    '              [--min-severity Warning] [--max-warnings 8] [--budget-ms 500] [--insecure-http]',
     '',
     'Without --manifests it lists and watches the policy resources its packs adapt (kubeconfig,',
     'or the in-cluster service account). The serving certificate is re-read when its file changes.',
@@ -46,6 +46,7 @@ export const webhookCommand: Command = {
       'platform-admin-group': { value: true, repeat: true },
       'namespace-admin-group': { value: true, repeat: true },
       'max-warnings': { value: true },
+      'min-severity': { value: true },
       'budget-ms': { value: true },
       'log-level': { value: true },
     });
@@ -64,6 +65,10 @@ export const webhookCommand: Command = {
       if (groups.some((g) => nsAdminGroups.has(g))) return 'namespace-admin';
       return audience;
     };
+    const minSeverity = (flag(args, 'min-severity') ?? 'Warning') as Severity;
+    if (!SEVERITIES.includes(minSeverity)) throw new UsageError(`--min-severity must be one of ${SEVERITIES.join(', ')}`);
+    // SEVERITIES runs from most to least severe.
+    const severities = SEVERITIES.slice(0, SEVERITIES.indexOf(minSeverity) + 1);
     const level = flag(args, 'log-level');
     const log = createLogger({ base: { component: 'webhook' }, ...(level ? { level: level as 'info' } : {}) });
 
@@ -103,6 +108,7 @@ export const webhookCommand: Command = {
       handler: {
         audience: resolveAudience,
         maxLines: intFlag(flag(args, 'max-warnings'), 'max-warnings', 8),
+        severities,
         budgetMs: intFlag(flag(args, 'budget-ms'), 'budget-ms', 500),
       },
     });

@@ -3,7 +3,7 @@
 // lines. Every path answers `allowed: true`; a failure anywhere costs the warnings, never
 // the request.
 import type { Logger } from 'pino';
-import type { Audience, DetailLevel, Gvr, KubeObject, ScopeTarget } from '../../engine/model.js';
+import type { Audience, DetailLevel, Gvr, KubeObject, ScopeTarget, Severity } from '../../engine/model.js';
 import { objectTarget, workloadFromObject, workloadTarget } from '../../engine/store/workloads.js';
 import { allowedReview, parseAdmissionReview, type AdmissionRequest, type AdmissionReviewOut, type AdmissionVersion } from './admission.js';
 import { webhookMetrics } from './metrics.js';
@@ -22,6 +22,8 @@ export interface HandlerOptions {
   audience?: AudienceResolver;
   detail?: DetailLevel;
   maxLines?: number;
+  /** Severities worth a warning line (default Critical and Warning). */
+  severities?: readonly Severity[];
   /**
    * Skip the lookup when the request already waited this long (event-loop lag under
    * load): an answer without warnings in time beats a complete one after the API
@@ -110,6 +112,7 @@ export class AdmissionHandler {
     const warnings = renderWarnings(applicable, ctx, {
       ...(this.opts.render ? { render: this.opts.render } : {}),
       ...(this.opts.maxLines !== undefined ? { maxLines: this.opts.maxLines } : {}),
+      ...(this.opts.severities ? { severities: this.opts.severities } : {}),
     });
     return { outcome: warnings.length ? 'warned' : 'clean', warnings };
   }

@@ -63,16 +63,18 @@ export const redactForeign: ConstraintRenderer = (a, ctx) => {
   const own = ownedBy(c, ctx.namespace);
   const src = c.source;
   const ref = `${src.kind} ${src.namespace ? `${src.namespace}/` : ''}${src.name}`;
+  // kubectl already prints "Warning: " before each line; only Critical gets a marker.
+  const mark = c.severity === 'Critical' ? 'CRITICAL: ' : '';
   if (own || ctx.audience === 'platform-admin') {
-    return { text: `${c.severity}: ${ref}: ${c.summary}` };
+    return { text: `${mark}${ref}: ${c.summary}` };
   }
   if (ctx.audience === 'namespace-admin' && src.namespace === undefined) {
     // A namespace admin may learn that a cluster policy exists and what kind of rule it
     // is, not its selectors or ports: the summary could carry them, so it stays out.
-    return { text: `${c.severity}: ${src.kind} ${src.name} (cluster policy) applies: ${c.type} ${c.effect}` };
+    return { text: `${mark}${src.kind} ${src.name} (cluster policy) applies: ${c.type} ${c.effect}` };
   }
   const owner = src.namespace ? 'another namespace' : 'the cluster';
-  return { group: `${c.severity}|${c.type}|${c.effect}|${owner}`, noun: `${c.severity}: ${owner === 'the cluster' ? 'a cluster policy' : 'a policy owned by another namespace'} (${c.type}, ${c.effect})` };
+  return { group: `${c.severity}|${c.type}|${c.effect}|${owner}`, noun: `${mark}${owner === 'the cluster' ? 'a cluster policy' : 'a policy owned by another namespace'} (${c.type}, ${c.effect})` };
 };
 
 // The API server passes warnings through as HTTP Warning headers: kubectl prints each

@@ -99,7 +99,7 @@ describe('warning lines', () => {
       [applies(constraint('own', 'team-a', 'Warning', 'deny-all')), applies(constraint('cl', undefined, 'Critical', 'secret-cluster-policy')), applies(constraint('other', 'team-b', 'Warning', 'their-policy'))],
       ctx(),
     );
-    expect(lines[0]).toMatch(/^potoo: Critical: a cluster policy \(NetworkIngress, deny\) applies to this Deployment/);
+    expect(lines[0]).toMatch(/^potoo: CRITICAL: a cluster policy \(NetworkIngress, deny\) applies to this Deployment/);
     expect(lines.some((l) => l.includes('NetworkPolicy team-a/deny-all'))).toBe(true);
     expect(lines.some((l) => l.includes('policy owned by another namespace'))).toBe(true);
     expect(lines.join('\n')).not.toMatch(/secret-cluster-policy|their-policy/);
@@ -115,7 +115,7 @@ describe('warning lines', () => {
       [applies(constraint('a', undefined, 'Warning', 'x')), applies(constraint('b', undefined, 'Warning', 'y')), applies(constraint('c', 'team-a', 'Info', 'z'))],
       ctx(),
     );
-    expect(lines).toEqual(['potoo: 2 × Warning: a cluster policy (NetworkIngress, deny) apply to this Deployment; ask your platform team for details']);
+    expect(lines).toEqual(['potoo: 2 × a cluster policy (NetworkIngress, deny) apply to this Deployment; ask your platform team for details']);
   });
 
   it('keeps the API server limits: printable, short lines, bounded total and count', () => {
