@@ -59,7 +59,8 @@ export function validateSelector(selector: unknown): string[] {
   if (typeof selector !== 'object' || Array.isArray(selector)) return ['selector must be an object'];
   const s = selector as Record<string, unknown>;
   const errors: string[] = [];
-  if (s.matchLabels !== undefined) {
+  // The apiserver accepts explicit nulls (`matchLabels:` with nothing after it) as empty.
+  if (s.matchLabels !== undefined && s.matchLabels !== null) {
     if (typeof s.matchLabels !== 'object' || s.matchLabels === null || Array.isArray(s.matchLabels)) {
       errors.push('matchLabels must be a map of strings');
     } else {
@@ -68,7 +69,7 @@ export function validateSelector(selector: unknown): string[] {
       }
     }
   }
-  if (s.matchExpressions !== undefined) {
+  if (s.matchExpressions !== undefined && s.matchExpressions !== null) {
     if (!Array.isArray(s.matchExpressions)) {
       errors.push('matchExpressions must be a list');
     } else {

@@ -1,11 +1,21 @@
 // Manifest text (YAML/JSON, multi-document, `kind: List`) -> Kubernetes objects with origins.
 import type { KubeObject, Problem } from '../model.js';
 import { parseYamlStream, DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml.js';
+import { gvkOf, resolveKind } from '../gvr.js';
 
 export interface SourcedObject {
   object: KubeObject;
   file: string;
   line: number;
+}
+
+export interface ManifestOptions {
+  limits?: YamlLimits;
+  /**
+   * Namespace for namespaced objects written without one, as `kubectl apply -n` would
+   * place them (default: `default`). Kinds Potoo does not know are left as written.
+   */
+  defaultNamespace?: string;
 }
 
 export interface ManifestResult {
@@ -14,13 +24,21 @@ export interface ManifestResult {
 }
 
 /** Turn one file's text into objects; every rejected document is a located problem. */
-export function objectsFromText(text: string, file: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): ManifestResult {
-  const stream = parseYamlStream(text, file, limits);
+export function objectsFromText(text: string, file: string, opts: ManifestOptions = {}): ManifestResult {
+  const stream = parseYamlStream(text, file, opts.limits ?? DEFAULT_YAML_LIMITS);
   const out: ManifestResult = { objects: [], problems: [...stream.problems] };
   for (const doc of stream.documents) {
     collect(doc.value, file, doc.start.line, out, (i) => doc.locate(['items', i]).line);
   }
+  const ns = opts.defaultNamespace ?? 'default';
+  out.objects = out.objects.map((s) => (needsNamespace(s.object) ? { ...s, object: { ...s.object, metadata: { ...s.object.metadata, namespace: ns } } } : s));
   return out;
+}
+
+function needsNamespace(obj: KubeObject): boolean {
+  if (obj.metadata?.namespace) return false;
+  const gvk = gvkOf(obj);
+  return gvk !== undefined && resolveKind(gvk).namespaced === true;
 }
 
 function collect(value: unknown, file: string, line: number, out: ManifestResult, itemLine: (i: number) => number): void {

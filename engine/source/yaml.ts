@@ -45,13 +45,13 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     };
   }
   const lineCounter = new LineCounter();
-  let docs: ReturnType<typeof parseAllDocuments>;
+  let docs: Document.Parsed[] | unknown;
   try {
     docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   } catch (err) {
     return { documents: [], problems: [{ severity: 'error', file, message: `invalid YAML: ${firstLine(String((err as Error).message))}` }] };
   }
-  const list = Array.isArray(docs) ? docs : [];
+  const list: Document.Parsed[] = Array.isArray(docs) ? (docs as Document.Parsed[]) : [];
   const documents: LocatedDocument[] = [];
   const pos = (offset: number): Position => {
     const p = lineCounter.linePos(offset);

@@ -12,7 +12,7 @@ import { buildReport, renderReport } from './report.js';
 export const analyzeCommand: Command = {
   summary: 'Show, per namespace and workload, the constraints that apply and why (no cluster needed)',
   usage:
-    'potoo analyze <files|dirs|-> [-o table|json|yaml] [-n namespace] [--workload Kind/name] [--packs <files|dirs>] [--no-builtin] [--why] [--all-constraints]',
+    'potoo analyze <files|dirs|-> [-o table|json|yaml] [-n namespace] [--workload Kind/name] [--packs <files|dirs>] [--no-builtin] [--why] [--all-constraints] [--default-namespace ns]',
   async run(argv) {
     const args = parseArgs(argv, {
       output: { value: true, alias: 'o' },
@@ -22,6 +22,7 @@ export const analyzeCommand: Command = {
       'no-builtin': {},
       why: {},
       'all-constraints': {},
+      'default-namespace': { value: true },
     });
     if (args.positionals.length === 0) throw new UsageError('name at least one file, directory, or - for stdin');
     const output = flag(args, 'output') ?? 'table';
@@ -38,7 +39,7 @@ export const analyzeCommand: Command = {
     const objects: SourcedObject[] = [];
     const problems = [];
     for (const input of inputs) {
-      const r = objectsFromText(input.text, input.file);
+      const r = objectsFromText(input.text, input.file, { defaultNamespace: flag(args, 'default-namespace') ?? 'default' });
       objects.push(...r.objects);
       problems.push(...r.problems);
     }
