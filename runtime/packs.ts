@@ -1,5 +1,6 @@
 // Loading rule packs from files: the built-in ones (adapters/, rules/) and the user's.
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Problem } from '../engine/model.js';
 import { loadPacks, type CompiledPack } from '../engine/pack/loader.js';
 import { packageRoot, readInputs } from './files.js';
@@ -11,7 +12,7 @@ export interface PackSet {
 
 export function builtinPackDirs(): string[] {
   const root = packageRoot();
-  return [join(root, 'adapters'), join(root, 'rules')];
+  return [join(root, 'adapters'), join(root, 'rules')].filter((d) => existsSync(d));
 }
 
 /** Load every pack under `paths`; a broken pack is reported and left out, the rest load. */
