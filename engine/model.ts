@@ -222,6 +222,7 @@ export interface ScopeVerdict {
 }
 
 export interface Finding {
+  /** Stable per workload, rule and item: a finding that is satisfied is cleared by this id. */
   id: string;
   rule: RuleRef;
   workload: { apiVersion: string; kind: string; name: string; namespace: string };
@@ -230,17 +231,26 @@ export interface Finding {
   summary: string;
   remediation: RemediationStep[];
   details: Record<string, unknown>;
+  /** How long the condition must persist before it is reported (the rule's `debounce`). */
+  debounceMs?: number;
 }
 
 export interface Attribution {
+  /** Stable for one failure: repeats of the same signal on the same workload keep the id. */
   id: string;
   rule: RuleRef;
   signal: { kind: 'event' | 'flow' | 'admission' | 'message'; ref: string; namespace?: string };
+  /** Best first; empty when the rule matched but the named constraint is not known. */
   constraintIds: string[];
   confidence: number;
   severity: Severity;
   explanation: string;
   details: Record<string, unknown>;
+  /** The workload the signal is about (a Pod or ReplicaSet resolved to its Deployment), when known. */
+  workload?: { apiVersion: string; kind: string; name: string; namespace: string };
+  /** Times the signal was seen (an aggregated Event's count). */
+  count?: number;
+  lastSeen?: string;
 }
 
 export interface Delivery {

@@ -5,6 +5,7 @@ import type { Problem } from '../model.js';
 import { parseYamlStream, formatPath, type LocatedDocument, type PathSegment, type YamlLimits, DEFAULT_YAML_LIMITS } from '../source/yaml.js';
 import { compileValue, type CompiledValue } from '../expr/value.js';
 import { compileConditions, STAGE_FACTS, type CompiledConditions } from '../rules/conditions.js';
+import { stageCelEnv } from '../stages/env.js';
 import {
   SECTIONS,
   RULEPACK_API_VERSION,
@@ -52,12 +53,15 @@ export interface CompiledRequirement extends CompiledRuleBase {
   section: 'requirements';
   kinds: string[] | undefined;
   debounceMs: number;
+  forEach?: CompiledValue;
+  key?: CompiledValue;
   emit: Record<string, CompiledValue>;
 }
 
 export interface CompiledCorrelation extends CompiledRuleBase {
   section: 'correlations';
-  on: SignalKind;
+  /** The signal kinds it reads (a single `on` is a one-element list). */
+  on: SignalKind[];
   blame: CompiledValue;
   confidence?: CompiledValue;
   severity?: CompiledValue;
@@ -69,6 +73,7 @@ export interface CompiledNotification extends CompiledRuleBase {
   section: 'notifications';
   on: 'attribution' | 'finding' | 'constraint';
   final: boolean;
+  forEach?: CompiledValue;
   deliver: Record<string, CompiledValue>;
 }
 
@@ -174,7 +179,8 @@ export function loadPackDocument(doc: LocatedDocument, origin: PackOrigin): { pa
   };
 
   const compileField = (v: unknown, path: PathSegment[], rule: string): CompiledValue | undefined => {
-    const r = compileValue(v, formatPath(path));
+    // Stage rules (not adapters) may call the stage helpers (constraintsOf, selecting, ...).
+    const r = compileValue(v, formatPath(path), path[1] === 'adapters' ? {} : { env: stageCelEnv() });
     if (r.ok) return r.value;
     problems.push(at(path, r.error.message, rule));
     return undefined;
@@ -229,13 +235,16 @@ export function loadPackDocument(doc: LocatedDocument, origin: PackOrigin): { pa
         case 'requirements': {
           const q = rule as RequirementRule;
           const debounceMs = q.debounce ? parseDuration(q.debounce) : DEFAULT_DEBOUNCE_MS;
-          pack.requirements.push({
+          const compiled: CompiledRequirement = {
             ...c,
             section,
             kinds: q.on?.kinds,
             debounceMs,
             emit: compileFields(q.emit as unknown as Record<string, unknown>, [...base, 'emit'], q.name),
-          });
+          };
+          if (q.forEach !== undefined) compiled.forEach = compileField(q.forEach, [...base, 'forEach'], q.name);
+          if (q.key !== undefined) compiled.key = compileField(q.key, [...base, 'key'], q.name);
+          pack.requirements.push(compiled);
           break;
         }
         case 'correlations': {
@@ -243,7 +252,7 @@ export function loadPackDocument(doc: LocatedDocument, origin: PackOrigin): { pa
           const blame = compileField(q.blame, [...base, 'blame'], q.name);
           const explain = compileField(q.explain, [...base, 'explain'], q.name);
           if (!blame || !explain) return;
-          const compiled: CompiledCorrelation = { ...c, section, on: q.on, blame, explain };
+          const compiled: CompiledCorrelation = { ...c, section, on: Array.isArray(q.on) ? q.on : [q.on], blame, explain };
           if (q.confidence !== undefined) compiled.confidence = compileField(q.confidence, [...base, 'confidence'], q.name);
           if (q.severity !== undefined) compiled.severity = compileField(q.severity, [...base, 'severity'], q.name);
           if (q.details !== undefined) compiled.details = compileField(q.details, [...base, 'details'], q.name);
@@ -252,13 +261,15 @@ export function loadPackDocument(doc: LocatedDocument, origin: PackOrigin): { pa
         }
         case 'notifications': {
           const q = rule as NotificationRule;
-          pack.notifications.push({
+          const compiled: CompiledNotification = {
             ...c,
             section,
             on: q.on ?? 'attribution',
             final: q.final ?? false,
             deliver: compileFields(q.deliver as unknown as Record<string, unknown>, [...base, 'deliver'], q.name),
-          });
+          };
+          if (q.forEach !== undefined) compiled.forEach = compileField(q.forEach, [...base, 'forEach'], q.name);
+          pack.notifications.push(compiled);
           break;
         }
       }

@@ -80,6 +80,10 @@ export interface RequirementRule {
   let?: Record<string, ValueExpr>;
   /** Wait this long after a workload changes before reporting (GitOps ordering). */
   debounce?: string;
+  /** A list expression: one finding per element, bound to `item` (and `index`). */
+  forEach?: ValueExpr;
+  /** Stable key of each finding's id when forEach is used (default: item.name, else the index). */
+  key?: ValueExpr;
   emit: {
     expects: ValueExpr;
     severity: ValueExpr;
@@ -94,7 +98,8 @@ export type SignalKind = 'event' | 'flow' | 'admission' | 'message';
 export interface CorrelationRule {
   name: string;
   description?: string;
-  on: SignalKind;
+  /** The signal kinds the rule reads (one, or several sharing `signal.*` conditions). */
+  on: SignalKind | SignalKind[];
   conditions: ConditionTree;
   let?: Record<string, ValueExpr>;
   /** Expression yielding the blamed constraints (ids or Constraint objects). */
@@ -111,6 +116,8 @@ export interface NotificationRule {
   on?: 'attribution' | 'finding' | 'constraint';
   conditions: ConditionTree;
   let?: Record<string, ValueExpr>;
+  /** A list expression: one delivery per element (e.g. per configured channel), bound to `item`. */
+  forEach?: ValueExpr;
   deliver: {
     channel: ValueExpr;
     audience: ValueExpr;

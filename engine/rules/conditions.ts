@@ -10,8 +10,8 @@ import { OPERATOR_NAMES, celOperand, regexOperand } from './operators.js';
 export const STAGE_FACTS: Record<Section, readonly string[]> = {
   adapters: ['object', 'namespace', 'gvr'],
   requirements: ['workload', 'object', 'namespace', 'selecting', 'objects'],
-  correlations: ['event', 'flow', 'admission', 'message', 'signal', 'namespace'],
-  notifications: ['attribution', 'finding', 'constraint', 'subject', 'namespace'],
+  correlations: ['event', 'flow', 'admission', 'message', 'signal', 'namespace', 'workload'],
+  notifications: ['attribution', 'finding', 'constraint', 'subject', 'namespace', 'channels'],
 };
 
 /** The fact used for `{cel: ...}` conditions; internal, not for authors. */

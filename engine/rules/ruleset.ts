@@ -28,7 +28,7 @@ const paths = new Map<string, JsonPathQuery | null>();
  * several, so `$.ports[*].name` changes type with the data. Ours is stable: a path that
  * can select several nodes always yields a list; a plain path yields its value.
  */
-function resolvePath(value: object, path: string): unknown {
+export function resolvePath(value: object, path: string): unknown {
   let q = paths.get(path);
   if (q === undefined) {
     const c = compileJsonPath(path);
