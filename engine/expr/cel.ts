@@ -69,6 +69,7 @@ import {
 import { type ParsedURL, parseURL, escapedPath, queryParams } from './url.js';
 import { RegexCache } from './regex.js';
 import { POTOO_LIBRARY } from './potoolib.js';
+import { NETWORK_LIBRARY } from './netlib.js';
 
 export const MAX_CEL_LENGTH = 10_000;
 export const CEL_LIMITS = {
@@ -838,7 +839,11 @@ export function createCelEnv(ext?: CelExtension): Result<CelEnv> {
 /** The shared environment with the Potoo library (created on first use). */
 export function defaultCelEnv(): CelEnv {
   if (!defaultEnv) {
-    const r = createCelEnv(POTOO_LIBRARY);
+    const r = createCelEnv({
+      types: [...(POTOO_LIBRARY.types ?? []), ...(NETWORK_LIBRARY.types ?? [])],
+      functions: [...(POTOO_LIBRARY.functions ?? []), ...(NETWORK_LIBRARY.functions ?? [])],
+      constants: [...(POTOO_LIBRARY.constants ?? []), ...(NETWORK_LIBRARY.constants ?? [])],
+    });
     // The built-in library is fixed code; failing here is a bug, not an input error.
     if (!r.ok) throw new Error(r.error.message);
     defaultEnv = r.value as Env;
