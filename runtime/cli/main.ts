@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   test: async () => (await import('./test.js')).testCommand,
   lint: async () => (await import('./lint.js')).lintCommand,
   schema: async () => (await import('./schema.js')).schemaCommand,
+  controller: async () => (await import('./controller.js')).controllerCommand,
   webhook: async () => (await import('./webhook.js')).webhookCommand,
 };
 

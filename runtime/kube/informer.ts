@@ -55,6 +55,9 @@ export interface InformerStatus {
   events: number;
 }
 
+/** List failures that retrying soon will not fix: unauthorized, forbidden, not found. */
+const PERMANENT = [401, 403, 404];
+
 type WatchEnd =
   | { kind: 'closed'; events: number; lastedMs: number }
   | { kind: 'expired' }
@@ -81,6 +84,7 @@ export class Informer {
   private resyncTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private readonly syncWaiters: (() => void)[] = [];
+  private readonly settleWaiters: (() => void)[] = [];
   private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'metrics'>> & InformerOptions;
 
   constructor(
@@ -125,12 +129,27 @@ export class Informer {
     this.opts.metrics?.informerSynced.remove({ gvr: this.key });
     // Anyone waiting for a sync that will never come is released (and checks `synced`).
     for (const w of this.syncWaiters.splice(0)) w();
+    for (const w of this.settleWaiters.splice(0)) w();
   }
 
   /** Resolves once the first list has been delivered (or the informer is stopped). */
   waitForSync(): Promise<void> {
     if (this.hasSynced || !this.running) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once the first list was delivered, or a list failed in a way that waiting
+   * will not fix soon (unauthorized, forbidden, not found): startup must not hang on one
+   * unreadable resource. The informer keeps retrying either way.
+   */
+  waitForSettled(): Promise<void> {
+    if (this.isSettled()) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push(resolve));
+  }
+
+  isSettled(): boolean {
+    return this.hasSynced || !this.running || (this.lastError !== undefined && PERMANENT.includes(this.lastError.status));
   }
 
   status(): InformerStatus {
@@ -193,10 +212,12 @@ export class Informer {
             this.hasSynced = true;
             m?.informerSynced.set({ gvr: this.key }, 1);
             for (const w of this.syncWaiters.splice(0)) w();
+            for (const w of this.settleWaiters.splice(0)) w();
           }
         } catch (err) {
           if (!this.running) return;
           this.noteError(err, 'list');
+          if (this.isSettled()) for (const w of this.settleWaiters.splice(0)) w();
           await this.backoff(++failures);
           continue;
         }

@@ -1,0 +1,111 @@
+// The controller's HTTP endpoints: probes, Prometheus metrics, and the read API
+// (served by every replica, leader or not).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import { ApiError, capabilities, namespaceReport, queryConstraints, type ConstraintQuery } from '../controller/api.js';
+import type { Controller } from '../controller/manager.js';
+
+export interface HttpServer {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+function parseQuery(u: URL): ConstraintQuery {
+  const q: ConstraintQuery = {};
+  const get = (k: string): string | undefined => {
+    const v = u.searchParams.get(k);
+    return v === null || v === '' ? undefined : v;
+  };
+  const ns = get('namespace');
+  const workload = get('workload');
+  const type = get('type');
+  const severity = get('severity');
+  const limit = get('limit');
+  if (ns !== undefined) q.namespace = ns;
+  if (workload !== undefined) q.workload = workload;
+  if (type !== undefined) q.type = type;
+  if (severity !== undefined) q.severity = severity;
+  if (limit !== undefined) {
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, 'limit must be a non-negative integer');
+    q.limit = n;
+  }
+  return q;
+}
+
+export async function startHttpServer(ctl: Controller, opts: { host?: string; port?: number; log: Logger }): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      opts.log.error({ err: (err as Error).message, url: req.url }, 'http handler failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, { error: 'only GET' });
+      return;
+    }
+    const path = u.pathname.replace(/\/+$/, '') || '/';
+    try {
+      switch (path) {
+        case '/healthz':
+        case '/livez':
+          send(res, 200, 'ok', 'text/plain');
+          return;
+        case '/readyz':
+          if (ctl.isReady) send(res, 200, 'ok', 'text/plain');
+          else send(res, 503, 'initial sync in progress', 'text/plain');
+          return;
+        case '/metrics': {
+          ctl.collectMetrics();
+          const text = await ctl.metrics.registry.metrics();
+          send(res, 200, text, ctl.metrics.registry.contentType);
+          return;
+        }
+        case '/api/v1/constraints':
+          send(res, 200, { apiVersion: 'potoo.io/v1', kind: 'ConstraintList', replica: ctl.identity, leader: ctl.isLeader, ready: ctl.isReady, ...queryConstraints(ctl, parseQuery(u)) });
+          return;
+        case '/api/v1/capabilities':
+          send(res, 200, { apiVersion: 'potoo.io/v1', kind: 'Capabilities', ...capabilities(ctl) });
+          return;
+      }
+      const m = /^\/api\/v1\/namespaces\/([^/]+)\/report$/.exec(path);
+      if (m) {
+        send(res, 200, { apiVersion: 'potoo.io/v1', kind: 'NamespaceReport', namespace: decodeURIComponent(m[1] as string), ...namespaceReport(ctl, decodeURIComponent(m[1] as string)) });
+        return;
+      }
+      send(res, 404, { error: `no route ${path}` });
+    } catch (err) {
+      if (err instanceof ApiError) send(res, err.status, { error: err.message });
+      else throw err;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+  opts.log.info({ port }, 'http server listening');
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
