@@ -62,6 +62,7 @@ export interface CompiledCorrelation extends CompiledRuleBase {
   section: 'correlations';
   /** The signal kinds it reads (a single `on` is a one-element list). */
   on: SignalKind[];
+  when?: CompiledValue;
   blame: CompiledValue;
   confidence?: CompiledValue;
   severity?: CompiledValue;
@@ -253,6 +254,7 @@ export function loadPackDocument(doc: LocatedDocument, origin: PackOrigin): { pa
           const explain = compileField(q.explain, [...base, 'explain'], q.name);
           if (!blame || !explain) return;
           const compiled: CompiledCorrelation = { ...c, section, on: Array.isArray(q.on) ? q.on : [q.on], blame, explain };
+          if (q.when !== undefined) compiled.when = compileField(q.when, [...base, 'when'], q.name);
           if (q.confidence !== undefined) compiled.confidence = compileField(q.confidence, [...base, 'confidence'], q.name);
           if (q.severity !== undefined) compiled.severity = compileField(q.severity, [...base, 'severity'], q.name);
           if (q.details !== undefined) compiled.details = compileField(q.details, [...base, 'details'], q.name);

@@ -102,6 +102,8 @@ export interface CorrelationRule {
   on: SignalKind | SignalKind[];
   conditions: ConditionTree;
   let?: Record<string, ValueExpr>;
+  /** Evaluated after `let`: the rule attributes only when true (checks conditions cannot express). */
+  when?: ValueExpr;
   /** Expression yielding the blamed constraints (ids or Constraint objects). */
   blame: ValueExpr;
   confidence?: ValueExpr;

@@ -254,6 +254,13 @@ export class CorrelateStage {
     };
     const vars = bindLets(rule.lets, baseVars, problem);
     if (!vars) return undefined;
+    if (rule.when) {
+      const w = evalField(rule.when, vars, 'when', problem);
+      if (w !== true) {
+        if (w !== false && w !== undefined) problem('when', `must be true or false, got ${JSON.stringify(w)}`);
+        return undefined;
+      }
+    }
     const blameValue = evalField(rule.blame, vars, 'blame', problem);
     if (blameValue === undefined) return undefined;
     const { ids, unknown } = this.blamedIds(blameValue);
