@@ -9,6 +9,7 @@ import { ConstraintIndex, sourceKey, type Applicable } from './store/constraints
 import { FactStore, type ChangeEvent } from './store/store.js';
 import { WorkloadIndex, isWorkloadGvr } from './store/workloads.js';
 import type { SourcedObject } from './source/manifests.js';
+import { FactLookup, factKey, type FactSource } from './expr/potoolib.js';
 
 const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -38,6 +39,10 @@ export class Analyzer {
   private unsubscribe: (() => void) | undefined;
   private adaptMs = 0;
   private adapted = 0;
+  /** What each adapted object read through `facts` ({@link factKey}s), and the reverse. */
+  private readonly readsBySource = new Map<string, readonly string[]>();
+  private readonly readers = new Map<string, Map<string, { gvr: Gvr; namespace: string | undefined; name: string }>>();
+  private readonly facts: FactSource;
 
   constructor(
     readonly store: FactStore,
@@ -45,6 +50,7 @@ export class Analyzer {
   ) {
     this.adapt = new AdaptStage(packs);
     this.workloads = new WorkloadIndex(store);
+    this.facts = storeFacts(store);
   }
 
   /** Swap the rule packs (hot reload) and re-adapt every object. */
@@ -65,6 +71,7 @@ export class Analyzer {
     for (const key of [...this.problemsBySource.keys(), ...this.skipsBySource.keys()]) {
       if (!seen.has(key)) this.forget(key);
     }
+    for (const key of [...this.readsBySource.keys()]) if (!seen.has(key)) this.setReads(key, undefined, []);
     for (const c of this.constraints.all()) {
       const key = sourceKey(c.source);
       if (!seen.has(key)) this.constraints.removeSource(key);
@@ -90,13 +97,49 @@ export class Analyzer {
   }
 
   private async onChange(ev: ChangeEvent): Promise<void> {
+    const key = this.keyOf(ev.gvr, ev.object);
     if (ev.type === 'DELETED') {
-      const key = this.keyOf(ev.gvr, ev.object);
       this.constraints.removeSource(key);
       this.forget(key);
+      this.setReads(key, undefined, []);
+    } else {
+      await this.adaptObject(ev.gvr, ev.object);
+    }
+    // Objects whose adapters read this one (a binding reads its policy) follow it.
+    for (const dep of this.readersOf(ev.gvr, ev.object)) {
+      if (dep.key === key) continue;
+      const current = this.store.get(dep.gvr, dep.namespace, dep.name);
+      if (current) await this.adaptObject(dep.gvr, current);
+    }
+  }
+
+  /** Sources that read `obj` through `facts.get` or `facts.list`. */
+  private readersOf(gvr: Gvr, obj: KubeObject): { key: string; gvr: Gvr; namespace: string | undefined; name: string }[] {
+    const md = obj.metadata ?? {};
+    const kind = obj.kind ?? '';
+    const ns = md.namespace ?? '';
+    const keys = [factKey(gvr.group, kind, ns, md.name ?? ''), factKey(gvr.group, kind, ns, '*'), factKey(gvr.group, kind, '*', '*')];
+    const out = new Map<string, { key: string; gvr: Gvr; namespace: string | undefined; name: string }>();
+    for (const k of keys) for (const [src, ref] of this.readers.get(k) ?? []) out.set(src, { key: src, ...ref });
+    return [...out.values()];
+  }
+
+  private setReads(key: string, ref: { gvr: Gvr; namespace: string | undefined; name: string } | undefined, reads: readonly string[]): void {
+    for (const k of this.readsBySource.get(key) ?? []) {
+      const m = this.readers.get(k);
+      m?.delete(key);
+      if (m && m.size === 0) this.readers.delete(k);
+    }
+    if (!ref || reads.length === 0) {
+      this.readsBySource.delete(key);
       return;
     }
-    await this.adaptObject(ev.gvr, ev.object);
+    this.readsBySource.set(key, reads);
+    for (const k of reads) {
+      let m = this.readers.get(k);
+      if (!m) this.readers.set(k, (m = new Map()));
+      m.set(key, ref);
+    }
   }
 
   /** Adapt one object and make its constraints, skips and problems exactly the new ones. */
@@ -109,15 +152,17 @@ export class Analyzer {
     const ns = obj.metadata?.namespace;
     const namespace = ns ? this.store.get(NAMESPACES, undefined, ns) : undefined;
     const t0 = performance.now();
+    const facts = new FactLookup(this.facts);
     let out;
     try {
-      out = await this.adapt.adapt(namespace ? { gvr, object: obj, namespace } : { gvr, object: obj });
+      out = await this.adapt.adapt(namespace ? { gvr, object: obj, namespace, facts } : { gvr, object: obj, facts });
     } catch (err) {
       // A rule that throws is a bug in a pack or an operator; the object is reported, the rest go on.
       out = { constraints: [], skipped: [], offered: 1, problems: [{ severity: 'error' as const, object: objectRef(obj), message: `adapter failed: ${(err as Error).message}` }] };
     }
     this.adaptMs += performance.now() - t0;
     if (out.offered > 0) this.adapted++;
+    this.setReads(key, { gvr, namespace: ns, name: obj.metadata?.name ?? '' }, facts.reads);
     this.constraints.replaceForSource(key, out.constraints);
     this.setList(this.problemsBySource, key, out.problems);
     this.setList(this.skipsBySource, key, out.skipped.map((s) => ({ ...s, object: objectRef(obj) })));
@@ -172,6 +217,31 @@ export class Analyzer {
     if (list.length) m.set(key, list);
     else m.delete(key);
   }
+}
+
+/**
+ * The fact store as adapters see it through `facts`: objects by group and kind (any
+ * stored version for `*`); namespace '' is cluster-scoped, '*' every namespace.
+ */
+function storeFacts(store: FactStore): FactSource {
+  return {
+    find(group, version, kind, namespace, name) {
+      const out: KubeObject[] = [];
+      for (const gvr of store.gvrs()) {
+        if (gvr.group !== group || (version !== '*' && gvr.version !== version)) continue;
+        if (name !== undefined) {
+          const nsList = namespace === '*' ? [...new Set(store.list(gvr).map((o) => o.metadata?.namespace ?? ''))] : [namespace];
+          for (const ns of nsList) {
+            const o = store.get(gvr, ns || undefined, name);
+            if (o && o.kind === kind) out.push(o);
+          }
+        } else {
+          for (const o of namespace === '*' ? store.list(gvr) : store.list(gvr, namespace)) if (o.kind === kind) out.push(o);
+        }
+      }
+      return out;
+    },
+  };
 }
 
 /** Offline: a store from manifest objects, every object adapted. */

@@ -81,6 +81,12 @@ export interface KindRef {
   group: string;
   version?: string;
   kind: string;
+  /**
+   * The resource (plural) a rule named, when the kind is only a guess from it (an
+   * admission rule on a CRD Potoo has no table entry for). A target that knows its own
+   * resource is compared by resource instead of kind.
+   */
+  resource?: string;
 }
 
 /**
@@ -108,11 +114,12 @@ export interface ScopeTerm {
 
 /**
  * Where a constraint applies: the top-level term AND (any of `any`) AND (all of `all`),
- * minus anything an `exclude` scope matches.
+ * minus anything an `exclude` scope matches. An entry of `any` or `all` may itself be a
+ * scope (with its own any/all/exclude): `all: [a, b]` intersects two disjunctions.
  */
 export interface Scope extends ScopeTerm {
-  any?: ScopeTerm[];
-  all?: ScopeTerm[];
+  any?: (ScopeTerm | Scope)[];
+  all?: (ScopeTerm | Scope)[];
   exclude?: Scope[];
   /**
    * Kinds a Pod-targeted term also reaches directly (Kyverno autogen). Absent means the
@@ -205,6 +212,8 @@ export interface ScopeTarget {
   version: string;
   kind: string;
   name: string;
+  /** The resource (plural) the object is served as, when known (see KindRef.resource). */
+  resource?: string;
   /** Absent for cluster-scoped objects. */
   namespace?: string;
   labels: Record<string, string>;

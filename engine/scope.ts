@@ -113,6 +113,7 @@ interface View {
   group: string;
   version: string;
   kind: string;
+  resource: string | undefined;
   name: string;
   /** Pods of a controller: `name` is only the prefix of their (generated) names. */
   generatedName: boolean;
@@ -132,6 +133,7 @@ function directView(t: ScopeTarget): View {
     group: t.group,
     version: t.version,
     kind: t.kind,
+    resource: t.resource,
     name: t.name,
     generatedName: false,
     namespace: ns,
@@ -151,6 +153,7 @@ function podsView(t: ScopeSubject): View | undefined {
     group: '',
     version: 'v1',
     kind: 'Pod',
+    resource: 'pods',
     name: t.name + '-',
     generatedName: true,
     namespace: t.namespace ? t.namespace : undefined,
@@ -188,8 +191,12 @@ function formatGvk(v: { group: string; version: string; kind: string }): string 
 
 const list = (xs: readonly string[]): string => `[${xs.join(', ')}]`;
 
-function kindRefMatches(k: KindRef, group: string, version: string, kind: string): boolean {
-  return globMatch(k.group, group) && (k.version === undefined || globMatch(k.version, version)) && globMatch(k.kind, kind);
+function kindRefMatches(k: KindRef, group: string, version: string, kind: string, resource?: string): boolean {
+  if (!globMatch(k.group, group) || (k.version !== undefined && !globMatch(k.version, version))) return false;
+  // A kind guessed from a resource name may be cased wrong (flowschemas -> Flowschema):
+  // the resource decides when both sides know it.
+  if (k.resource !== undefined && resource !== undefined) return globMatch(k.resource, resource);
+  return globMatch(k.kind, kind);
 }
 
 /** The labels a selector talks about, as `k=v`, so reasons stay short on heavily labelled objects. */
@@ -232,7 +239,7 @@ function evalTerm(term: ScopeTerm, v: View, out: Out, pre: string): boolean {
 
   const kinds = nonEmpty(term.kinds);
   if (kinds) {
-    const hit = kinds.find((k) => kindRefMatches(k, v.group, v.version, v.kind));
+    const hit = kinds.find((k) => kindRefMatches(k, v.group, v.version, v.kind, v.resource));
     if (!hit) {
       out?.push(`${pre}kind ${formatGvk(v)} is not in kinds ${list(kinds.map(formatKindRef))}`);
       return false;
@@ -348,6 +355,21 @@ function evalTerm(term: ScopeTerm, v: View, out: Out, pre: string): boolean {
   return true;
 }
 
+/** An any[]/all[] entry that carries its own any/all/exclude is a nested scope. */
+function isNestedScope(t: ScopeTerm): t is Scope {
+  const s = t as Scope;
+  return s.any !== undefined || s.all !== undefined || s.exclude !== undefined;
+}
+
+/**
+ * Entries of any[] and all[] are usually plain terms; an entry may also be a whole
+ * scope (its own any/all/exclude), so an intersection of two disjunctions, e.g. an
+ * admission policy's rules AND its binding's rules, is written `all: [scopeA, scopeB]`.
+ */
+function evalEntry(t: ScopeTerm, v: View, out: Out, pre: string): boolean {
+  return isNestedScope(t) ? evalScopeOnView(t, v, out, pre) : evalTerm(t, v, out, pre);
+}
+
 function evalScopeOnView(scope: Scope, v: View, out: Out, pre: string): boolean {
   const mark = out ? out.length : 0;
   if (!evalTerm(scope, v, out, pre)) return false;
@@ -358,7 +380,7 @@ function evalScopeOnView(scope: Scope, v: View, out: Out, pre: string): boolean 
     let hit = -1;
     for (let i = 0; i < any.length; i++) {
       const local: Out = out ? [] : null;
-      if (evalTerm(any[i] as ScopeTerm, v, local, `${pre}any[${i}]: `)) {
+      if (evalEntry(any[i] as ScopeTerm, v, local, `${pre}any[${i}]: `)) {
         hit = i;
         if (out && local) out.push(...local);
         break;
@@ -374,7 +396,7 @@ function evalScopeOnView(scope: Scope, v: View, out: Out, pre: string): boolean 
   const all = nonEmpty(scope.all);
   if (all) {
     for (let i = 0; i < all.length; i++) {
-      if (!evalTerm(all[i] as ScopeTerm, v, out, `${pre}all[${i}]: `)) return false;
+      if (!evalEntry(all[i] as ScopeTerm, v, out, `${pre}all[${i}]: `)) return false;
     }
   }
 
@@ -402,8 +424,9 @@ function autogenNote(scope: Scope, t: ScopeTarget): string {
 
 /** Does any term of the scope (top, any, all) explicitly target Pods? Only then does autogen apply. */
 function targetsPodsExplicitly(scope: Scope): boolean {
-  const t = (term: ScopeTerm): boolean => (term.kinds ?? []).some((k) => kindRefMatches(k, '', 'v1', 'Pod'));
-  return t(scope) || (scope.any ?? []).some(t) || (scope.all ?? []).some(t);
+  const own = (term: ScopeTerm): boolean => (term.kinds ?? []).some((k) => kindRefMatches(k, '', 'v1', 'Pod', 'pods'));
+  const entry = (term: ScopeTerm): boolean => (isNestedScope(term) ? targetsPodsExplicitly(term) : own(term));
+  return own(scope) || (scope.any ?? []).some(entry) || (scope.all ?? []).some(entry);
 }
 
 /**
@@ -465,7 +488,11 @@ export function scopeAppliesPrepared(scope: Scope, prepared: PreparedTarget): bo
  * namespaceSelector are left to exact evaluation.
  */
 export function candidateNamespaces(scope: Scope): ReadonlySet<string> | 'all' {
-  const termSet = (term: ScopeTerm): Set<string> | 'all' => {
+  const termSet = (term: ScopeTerm, top = false): Set<string> | 'all' => {
+    if (!top && isNestedScope(term)) {
+      const nested = candidateNamespaces(term);
+      return nested === 'all' ? 'all' : new Set(nested);
+    }
     const ns = nonEmpty(term.namespaces);
     if (!ns || ns.some((p) => p.includes('*') || p.includes('?'))) return 'all';
     return new Set(ns);
@@ -475,7 +502,7 @@ export function candidateNamespaces(scope: Scope): ReadonlySet<string> | 'all' {
     if (b === 'all') return a;
     return new Set([...a].filter((x) => b.has(x)));
   };
-  let acc = termSet(scope);
+  let acc = termSet(scope, true);
   const any = nonEmpty(scope.any);
   if (any) {
     let union: Set<string> | 'all' = new Set();

@@ -38,7 +38,14 @@ function checkScope(v: unknown, path: string, errors: ScopeShapeError[], depth: 
     if (v[k] === undefined || v[k] === null) continue;
     const list = v[k];
     if (!Array.isArray(list)) errors.push({ path: join(path, k), message: 'must be a list of scope terms' });
-    else list.forEach((t, i) => (isRecord(t) ? checkTerm(t, join(join(path, k), i), errors, TERM_FIELDS) : errors.push({ path: join(join(path, k), i), message: 'must be a map' })));
+    else
+      list.forEach((t, i) => {
+        const at = join(join(path, k), i);
+        if (!isRecord(t)) errors.push({ path: at, message: 'must be a map' });
+        // An entry with its own any/all/exclude is a nested scope (see scope.ts).
+        else if (t.any != null || t.all != null || t.exclude != null) checkScope(t, at, errors, depth + 1);
+        else checkTerm(t, at, errors, TERM_FIELDS);
+      });
   }
   if (v.exclude !== undefined && v.exclude !== null) {
     if (!Array.isArray(v.exclude)) errors.push({ path: join(path, 'exclude'), message: 'must be a list of scopes' });
@@ -75,8 +82,14 @@ function checkTerm(t: Record<string, unknown>, path: string, errors: ScopeShapeE
     if (!Array.isArray(t.kinds)) errors.push({ path: join(path, 'kinds'), message: 'must be a list of {group, version?, kind}' });
     else
       t.kinds.forEach((k, i) => {
-        if (!isRecord(k) || typeof k.group !== 'string' || typeof k.kind !== 'string' || (k.version !== undefined && typeof k.version !== 'string')) {
-          errors.push({ path: join(join(path, 'kinds'), i), message: 'must be {group, version?, kind} with string values' });
+        if (
+          !isRecord(k) ||
+          typeof k.group !== 'string' ||
+          typeof k.kind !== 'string' ||
+          (k.version !== undefined && typeof k.version !== 'string') ||
+          (k.resource !== undefined && typeof k.resource !== 'string')
+        ) {
+          errors.push({ path: join(join(path, 'kinds'), i), message: 'must be {group, version?, kind, resource?} with string values' });
         }
       });
   }

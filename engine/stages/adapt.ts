@@ -7,13 +7,22 @@ import { RuleSet } from '../rules/ruleset.js';
 import { compactScope, validateScope } from '../scopecheck.js';
 import { sourceKey } from '../store/constraints.js';
 import { bindLets, evalField, type Vars } from './evaluate.js';
+import { FactLookup } from '../expr/potoolib.js';
 
 export interface AdaptInput {
   gvr: Gvr;
   object: KubeObject;
   /** The object's Namespace, when known (labels feed conditions and summaries). */
   namespace?: KubeObject;
+  /**
+   * Other objects of the fact store, as the CEL variable `facts` (`facts.get(...)`,
+   * `facts.list(...)`); absent: an empty store. The caller reads `facts.reads` after
+   * adapting to know which objects this one depends on.
+   */
+  facts?: FactLookup;
 }
+
+const NO_FACTS = { find: () => [] };
 
 export interface Skip {
   rule: string;
@@ -75,7 +84,7 @@ export class AdaptStage {
     out.offered = rs.size;
     if (rs.size === 0) return out;
     this.stats.objects++;
-    const vars: Vars = { object: obj, namespace: input.namespace ?? {}, gvr: input.gvr };
+    const vars: Vars = { object: obj, namespace: input.namespace ?? {}, gvr: input.gvr, facts: input.facts ?? new FactLookup(NO_FACTS) };
     const t0 = performance.now();
     const r = await rs.evaluate(vars);
     const t1 = performance.now();

@@ -218,7 +218,7 @@ describe('objectTarget', () => {
     expect(objectTarget({ group: 'apps', version: 'v1', resource: 'deployments' }, d, {}).podLabels).toEqual({ app: 'api' });
     const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' } };
     const t = objectTarget({ group: '', version: 'v1', resource: 'configmaps' }, cm, { x: 'y' });
-    expect(t).toEqual({ group: '', version: 'v1', kind: 'ConfigMap', name: 'c', namespace: 'a', labels: {}, annotations: {}, namespaceLabels: { x: 'y' } });
+    expect(t).toEqual({ group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', name: 'c', namespace: 'a', labels: {}, annotations: {}, namespaceLabels: { x: 'y' } });
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } };
     expect(objectTarget({ group: '', version: 'v1', resource: 'namespaces' }, ns, undefined).namespace).toBeUndefined();
   });

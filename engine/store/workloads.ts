@@ -225,6 +225,8 @@ export function workloadTarget(
     podLabels: w.podLabels,
     podAnnotations: w.podAnnotations,
   };
+  const wk = WORKLOAD_KINDS.find((k) => k.group === w.group && k.kind === w.kind);
+  if (wk) t.resource = wk.resource;
   if (operation !== undefined) t.operation = operation;
   return t;
 }
@@ -242,6 +244,7 @@ export function objectTarget(
     group: gv?.group ?? gvr.group,
     version: gv?.version ?? gvr.version,
     kind: typeof obj.kind === 'string' ? obj.kind : '',
+    resource: gvr.resource,
     name: meta.name ?? '',
     labels: stringMap(meta.labels),
     annotations: stringMap(meta.annotations),
