@@ -1,0 +1,164 @@
+// Shared setup for the controller's integration tests: a real cluster with Potoo's CRDs
+// and the least-privilege RBAC from deploy/ applied verbatim, and a kubeconfig for the
+// controller's ServiceAccount (a real token from the TokenRequest API), so the
+// controller under test has exactly the permissions a deployment gets.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { kubeconfigFor, startCluster, type TestCluster } from '../cluster/cluster.js';
+import { createLogger, type Logger } from '../../runtime/log.js';
+
+const exec = promisify(execFile);
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface PotooCluster {
+  cluster: TestCluster;
+  /** Admin (system:masters) kubeconfig: what the test itself uses. */
+  admin: string;
+  /** The controller ServiceAccount's kubeconfig (bound by deploy/rbac.yaml only). */
+  controller: string;
+  namespace: string;
+  kubectl(...args: string[]): Promise<string>;
+  apply(yaml: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function kubectlWith(kubeconfig: string, args: string[], input?: string): Promise<string> {
+  if (input === undefined) {
+    const { stdout } = await exec('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed (${code}): ${err}`))));
+    child.stdin.end(input);
+  });
+}
+
+/** A cluster with the CRDs and RBAC from deploy/, and a token for the controller's ServiceAccount. */
+export async function startPotooCluster(opts: { log?: (s: string) => void } = {}): Promise<PotooCluster> {
+  const cluster = await startCluster(opts.log ? { log: opts.log } : {});
+  const admin = cluster.kubeconfigPath;
+  const kubectl = (...args: string[]): Promise<string> => kubectlWith(admin, args);
+  const apply = (yaml: string): Promise<string> => kubectlWith(admin, ['apply', '-f', '-'], yaml);
+  try {
+    await kubectl('create', 'namespace', 'potoo-system');
+    await kubectl('apply', '-f', path.join(repoRoot, 'deploy/crds'));
+    await kubectl('apply', '-f', path.join(repoRoot, 'deploy/rbac.yaml'));
+    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/constraintprofiles.potoo.io', 'crd/constraintreports.potoo.io', 'crd/notificationpolicies.potoo.io');
+    const token = (await kubectl('-n', 'potoo-system', 'create', 'token', 'potoo-controller', '--duration=4h')).trim();
+    const controller = kubeconfigFor(cluster, { name: 'potoo-controller-sa', token });
+    // The RBAC authorizer learns new bindings through an informer: wait until it has.
+    await waitFor(async () => (await kubectlWith(controller, ['auth', 'can-i', 'list', 'networkpolicies', '-A']).catch(() => 'no')).trim() === 'yes', 30_000, 'RBAC for the controller');
+    return { cluster, admin, controller, namespace: 'potoo-system', kubectl, apply, stop: () => cluster.stop() };
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+}
+
+export function kubeConfigFromFile(file: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A logger that keeps every line in memory (and drops nothing), for asserting on logs. */
+export function memoryLogger(level: 'info' | 'debug' = 'info'): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) {
+        if (!l) continue;
+        try {
+          lines.push(JSON.parse(l) as Record<string, unknown>);
+        } catch {
+          // not JSON: ignore
+        }
+      }
+      cb();
+    },
+  });
+  return { log: createLogger({ level, destination: dest }), lines };
+}
+
+export interface ReportObject {
+  metadata: { name: string; namespace: string; resourceVersion: string };
+  status?: {
+    summary: { total: number; critical: number; warning: number; info: number; workloads: number; affectedWorkloads: number };
+    entries: { id: string; type: string; effect: string; severity: string; summary: string; source: { kind: string; name: string; namespace?: string }; workloads: { kind: string; name: string; reasons: string[] }[] }[];
+    machine: { schema: string; constraints: { id: string; type: string }[] };
+    generatedBy: string;
+    lastUpdateTime: string;
+  };
+}
+
+export async function getReport(kubeconfig: string, namespace: string): Promise<ReportObject | undefined> {
+  try {
+    return JSON.parse(await kubectlWith(kubeconfig, ['-n', namespace, 'get', 'constraintreport', 'potoo', '-o', 'json'])) as ReportObject;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ChildController {
+  child: ChildProcess;
+  port: number;
+  identity: string;
+  output(): string;
+  url(path: string): string;
+}
+
+/** Run `potoo controller` as a real process (tsx over the sources: no build step needed). */
+export function spawnController(args: { kubeconfig: string; identity: string; port: number; extra?: string[] }): ChildController {
+  const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+  const child = spawn(
+    tsx,
+    [path.join(repoRoot, 'runtime/controller/main.ts'), '--kubeconfig', args.kubeconfig, '--namespace', 'potoo-system', '--identity', args.identity, '--http-host', '127.0.0.1', '--http-port', String(args.port), ...(args.extra ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POTOO_LOG_LEVEL: 'info' } },
+  );
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out += d.toString();
+    if (out.length > 2_000_000) out = out.slice(-1_000_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, port: args.port, identity: args.identity, output: () => out, url: (p) => `http://127.0.0.1:${args.port}${p}` };
+}
+
+export async function getJson<T = unknown>(url: string, timeoutMs = 3000): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export function writeTemp(dir: string, name: string, text: string): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
