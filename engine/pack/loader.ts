@@ -53,6 +53,7 @@ export interface CompiledRequirement extends CompiledRuleBase {
   section: 'requirements';
   kinds: string[] | undefined;
   debounceMs: number;
+  when?: CompiledValue;
   forEach?: CompiledValue;
   key?: CompiledValue;
   emit: Record<string, CompiledValue>;
@@ -243,6 +244,7 @@ export function loadPackDocument(doc: LocatedDocument, origin: PackOrigin): { pa
             debounceMs,
             emit: compileFields(q.emit as unknown as Record<string, unknown>, [...base, 'emit'], q.name),
           };
+          if (q.when !== undefined) compiled.when = compileField(q.when, [...base, 'when'], q.name);
           if (q.forEach !== undefined) compiled.forEach = compileField(q.forEach, [...base, 'forEach'], q.name);
           if (q.key !== undefined) compiled.key = compileField(q.key, [...base, 'key'], q.name);
           pack.requirements.push(compiled);

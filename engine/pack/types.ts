@@ -80,6 +80,8 @@ export interface RequirementRule {
   let?: Record<string, ValueExpr>;
   /** Wait this long after a workload changes before reporting (GitOps ordering). */
   debounce?: string;
+  /** Evaluated after `let`: findings are emitted only when true. */
+  when?: ValueExpr;
   /** A list expression: one finding per element, bound to `item` (and `index`). */
   forEach?: ValueExpr;
   /** Stable key of each finding's id when forEach is used (default: item.name, else the index). */

@@ -18,6 +18,7 @@ import type { PackTest } from '../pack/types.js';
 import type { Analyzer } from '../analyzer.js';
 import type { SignalKind } from '../signals.js';
 import { CorrelateStage } from '../stages/correlate.js';
+import { RequireStage } from '../stages/require.js';
 import { compareList, registerExpectation } from './packtest.js';
 
 const SUBSTRING_KEYS = new Set(['explanation', 'text', 'summary', 'message']);
@@ -64,4 +65,18 @@ registerExpectation('attributions', async (test, { pack, packs, analyzer }) => {
     ...compareList('attribution', test.expect.attributions ?? [], own, test.expect.exactly ?? false, SUBSTRING_KEYS),
     ...problemLines(r.problems, pack.name),
   ];
+});
+
+registerExpectation('findings', async (test, { pack, analyzer }) => {
+  const stage = new RequireStage(pack.requirements.length > 0 ? [pack] : [], analyzer);
+  try {
+    const results = await stage.evaluateAll();
+    const findings = results.flatMap((r) => r.findings);
+    return [
+      ...compareList('finding', test.expect.findings ?? [], findings, test.expect.exactly ?? false, SUBSTRING_KEYS),
+      ...problemLines(results.flatMap((r) => r.problems), pack.name),
+    ];
+  } finally {
+    stage.dispose();
+  }
 });
