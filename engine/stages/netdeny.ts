@@ -12,6 +12,7 @@ import { matchesSelector } from '../selector.js';
 import { containsIP, parseCIDR, parseIP } from '../expr/net.js';
 import type { FlowSignal } from '../signals.js';
 import type { FactView } from './context.js';
+import { trafficDenials } from './nettraffic.js';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -43,11 +44,12 @@ export interface Denial {
 
 export type TrafficExplainer = (q: TrafficQuestion, view: FactView) => Denial[];
 
-let explainer: TrafficExplainer = networkPolicyDenials;
+// The full evaluator (engine/traffic.ts over normalized network details) by default.
+let explainer: TrafficExplainer = (q, view) => trafficDenials(q, view);
 
 /** Replace the built-in explainer (a fuller traffic evaluator registers itself here). */
 export function setTrafficExplainer(fn: TrafficExplainer | undefined): void {
-  explainer = fn ?? networkPolicyDenials;
+  explainer = fn ?? ((q, view) => trafficDenials(q, view));
 }
 
 export function explainTraffic(q: TrafficQuestion, view: FactView): Denial[] {
