@@ -4,6 +4,7 @@
 // controller under test has exactly the permissions a deployment gets.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -133,13 +134,15 @@ export interface ChildController {
   url(path: string): string;
 }
 
-/** Run `potoo controller` as a real process (tsx over the sources: no build step needed). */
+ /**
+ * Run `potoo controller` as a real process over the sources (no build step needed). One
+ * process, not the tsx launcher plus a child: a SIGKILL must kill the controller itself.
+ */
 export function spawnController(args: { kubeconfig: string; identity: string; port: number; extra?: string[] }): ChildController {
-  const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
   const child = spawn(
-    tsx,
-    [path.join(repoRoot, 'runtime/controller/main.ts'), '--kubeconfig', args.kubeconfig, '--namespace', 'potoo-system', '--identity', args.identity, '--http-host', '127.0.0.1', '--http-port', String(args.port), ...(args.extra ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POTOO_LOG_LEVEL: 'info' } },
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'runtime/controller/main.ts'), '--kubeconfig', args.kubeconfig, '--namespace', 'potoo-system', '--identity', args.identity, '--http-host', '127.0.0.1', '--http-port', String(args.port), ...(args.extra ?? [])],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POTOO_LOG_LEVEL: 'info' } },
   );
   let out = '';
   const keep = (d: Buffer): void => {
@@ -149,6 +152,14 @@ export function spawnController(args: { kubeconfig: string; identity: string; po
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return { child, port: args.port, identity: args.identity, output: () => out, url: (p) => `http://127.0.0.1:${args.port}${p}` };
+}
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
 }
 
 export async function getJson<T = unknown>(url: string, timeoutMs = 3000): Promise<{ status: number; body: T }> {
