@@ -1,0 +1,244 @@
+// A Hubble Observer client: one long-lived GetFlows(follow) stream filtered to DROPPED
+// flows, re-opened with jittered exponential backoff whenever it ends. On reconnect it
+// asks for flows since the last one it saw, so drops during a Relay restart are still
+// delivered from Hubble's ring buffer (and the overlap is deduplicated by flow uuid).
+// Flow handling is sequential and bounded: if the callback falls behind, the stream is
+// paused (gRPC flow control pushes back to the server) rather than buffering without limit.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { backoffDelay, sleep, type BackoffPolicy } from '../sinks/backoff.js';
+import { hubbleMetrics } from './metrics.js';
+import { flowKey, normalizeFlow, type NormalizedFlow } from './normalize.js';
+import { observerPackage, toTimestamp, type GetFlowsRequest, type GetFlowsResponse, type ObserverClient, type WireFlowFilter } from './proto.js';
+
+export type FlowHandler = (flow: NormalizedFlow) => void | Promise<void>;
+
+export interface HubbleClientOptions {
+  /** host:port of Hubble Relay (or a node's Hubble server, or unix:///var/run/cilium/hubble.sock). */
+  address: string;
+  /** TLS to Relay (mTLS when cert and key are given); absent = plaintext. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
+  onFlow: FlowHandler;
+  /** Hubble could not deliver `count` events (its buffers overflowed). */
+  onLost?: (count: number, source: string) => void;
+  /** Only drops involving these namespaces (both directions); default: all. */
+  namespaces?: readonly string[];
+  backoff?: BackoffPolicy;
+  /** Identical drops within this window are counted, not handed on (default 10 s; 0 = off). */
+  dedupeWindowMs?: number;
+  /** Pause the stream when this many flows wait for the handler (default 1000). */
+  maxBuffered?: number;
+  /** Resume from the last seen flow time after a reconnect (default true). */
+  resume?: boolean;
+  /** gRPC keepalive ping interval (default 5 min: Go gRPC servers refuse pings more often than that). */
+  keepaliveMs?: number;
+  log?: Logger;
+}
+
+export type HubbleState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
+
+const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 };
+const RECENT_UUIDS = 10_000;
+
+export class HubbleClient {
+  private readonly opts: HubbleClientOptions;
+  private client: ObserverClient | undefined;
+  private call: grpc.ClientReadableStream<GetFlowsResponse> | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly stopCtl = new AbortController();
+  private state: HubbleState = 'idle';
+  private lastSeen: Date | undefined;
+  private readonly recentUuids = new Set<string>();
+  private readonly recentKeys = new Map<string, number>();
+  private readonly pending: NormalizedFlow[] = [];
+  private draining: Promise<void> | undefined;
+  private paused = false;
+  private delivered = 0;
+  private reconnects = 0;
+  private lastError: string | undefined;
+
+  constructor(opts: HubbleClientOptions) {
+    this.opts = opts;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.state = 'stopped';
+    this.stopCtl.abort();
+    this.call?.cancel();
+    await this.loop;
+    await this.draining;
+    this.client?.close();
+    this.client = undefined;
+    hubbleMetrics.connected.set(0);
+  }
+
+  status(): { state: HubbleState; delivered: number; reconnects: number; lastSeen?: string; lastError?: string } {
+    return {
+      state: this.state,
+      delivered: this.delivered,
+      reconnects: this.reconnects,
+      ...(this.lastSeen ? { lastSeen: this.lastSeen.toISOString() } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private credentials(): grpc.ChannelCredentials {
+    const t = this.opts.tls;
+    if (!t) return grpc.credentials.createInsecure();
+    return grpc.credentials.createSsl(t.ca ?? null, t.key ?? null, t.cert ?? null);
+  }
+
+  private makeClient(): ObserverClient {
+    const { observer } = observerPackage();
+    const options: grpc.ChannelOptions = {
+      'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 300_000,
+      'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.keepalive_permit_without_calls': 0,
+      // Our own loop reconnects with backoff; keep the channel's retries short.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 5_000,
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    };
+    if (this.opts.tls?.serverName) options['grpc.ssl_target_name_override'] = this.opts.tls.serverName;
+    return new observer.Observer(this.opts.address, this.credentials(), options) as unknown as ObserverClient;
+  }
+
+  private request(): GetFlowsRequest {
+    const whitelist: WireFlowFilter[] = [];
+    const ns = this.opts.namespaces ?? [];
+    if (ns.length === 0) whitelist.push({ verdict: ['DROPPED'] });
+    else {
+      // Filters OR together; fields within one AND: "dropped and from ns" or "dropped and to ns".
+      whitelist.push({ verdict: ['DROPPED'], source_pod: ns.map((n) => `${n}/`) });
+      whitelist.push({ verdict: ['DROPPED'], destination_pod: ns.map((n) => `${n}/`) });
+    }
+    const req: GetFlowsRequest = { follow: true, whitelist };
+    if (this.lastSeen && this.opts.resume !== false) req.since = toTimestamp(this.lastSeen);
+    return req;
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      this.client ??= this.makeClient();
+      this.state = 'connecting';
+      const opened = Date.now();
+      let got = 0;
+      const code = await new Promise<string>((resolve) => {
+        const call = this.client!.GetFlows(this.request());
+        this.call = call;
+        let settled = false;
+        const done = (c: string): void => {
+          if (settled) return;
+          settled = true;
+          this.call = undefined;
+          this.paused = false;
+          hubbleMetrics.connected.set(0);
+          resolve(c);
+        };
+        call.on('metadata', () => {
+          this.state = 'streaming';
+          hubbleMetrics.connected.set(1);
+        });
+        call.on('data', (msg: GetFlowsResponse) => {
+          if (got++ === 0) {
+            this.state = 'streaming';
+            hubbleMetrics.connected.set(1);
+          }
+          this.onMessage(msg);
+        });
+        call.on('error', (err: grpc.ServiceError) => {
+          this.lastError = `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`;
+          done(grpc.status[err.code] ?? String(err.code));
+        });
+        call.on('end', () => done('OK'));
+      });
+      if (!this.running) return;
+      // A stream that stayed up a while was healthy: start the backoff over.
+      if (Date.now() - opened > 30_000 || got > 0) attempt = 0;
+      this.reconnects++;
+      hubbleMetrics.reconnects.inc({ code });
+      const delay = backoffDelay(attempt++, this.opts.backoff ?? DEFAULT_BACKOFF);
+      const level = code === 'OK' ? 'info' : 'warn';
+      this.opts.log?.[level]({ address: this.opts.address, code, err: this.lastError, retryInMs: delay }, 'Hubble flow stream ended; reconnecting');
+      this.state = 'backoff';
+      await sleep(delay, this.stopCtl.signal);
+    }
+  }
+
+  private onMessage(msg: GetFlowsResponse): void {
+    if (msg.lost_events) {
+      const count = Number(msg.lost_events.num_events_lost ?? 0);
+      const source = String(msg.lost_events.source ?? 'UNKNOWN_LOST_EVENT_SOURCE');
+      hubbleMetrics.lost.inc({ source }, count);
+      this.opts.log?.warn({ count, source }, 'Hubble reports lost events; some drops were not seen');
+      try {
+        this.opts.onLost?.(count, source);
+      } catch {
+        hubbleMetrics.handlerErrors.inc();
+      }
+      return;
+    }
+    const flow = normalizeFlow(msg.flow, msg.node_name);
+    if (!flow) {
+      hubbleMetrics.malformed.inc();
+      return;
+    }
+    hubbleMetrics.flows.inc({ verdict: flow.verdict, reason: flow.dropReason ?? 'none' });
+    const t = new Date(flow.time);
+    if (!this.lastSeen || t > this.lastSeen) this.lastSeen = t;
+    if (flow.uuid) {
+      if (this.recentUuids.has(flow.uuid)) return; // overlap after a resume
+      this.recentUuids.add(flow.uuid);
+      if (this.recentUuids.size > RECENT_UUIDS) this.recentUuids.delete(this.recentUuids.values().next().value as string);
+    }
+    const window = this.opts.dedupeWindowMs ?? 10_000;
+    if (window > 0) {
+      const key = flowKey(flow);
+      const now = Date.now();
+      const prev = this.recentKeys.get(key);
+      if (prev !== undefined && now - prev < window) {
+        hubbleMetrics.suppressed.inc();
+        return;
+      }
+      this.recentKeys.set(key, now);
+      if (this.recentKeys.size > RECENT_UUIDS) for (const [k, at] of this.recentKeys) if (now - at >= window) this.recentKeys.delete(k);
+    }
+    this.pending.push(flow);
+    const max = this.opts.maxBuffered ?? 1000;
+    if (this.pending.length >= max && !this.paused && this.call) {
+      this.paused = true;
+      hubbleMetrics.backpressure.inc();
+      this.call.pause();
+    }
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const max = this.opts.maxBuffered ?? 1000;
+    while (this.pending.length) {
+      const flow = this.pending.shift()!;
+      try {
+        await this.opts.onFlow(flow);
+        this.delivered++;
+      } catch (err) {
+        hubbleMetrics.handlerErrors.inc();
+        this.opts.log?.error({ err: (err as Error).message, flow: flowKey(flow) }, 'flow handler failed');
+      }
+      if (this.paused && this.pending.length <= max / 2) {
+        this.paused = false;
+        this.call?.resume();
+      }
+    }
+  }
+}

@@ -1,0 +1,171 @@
+// From Hubble's wire Flow to the flow signal the correlate stage reads: plain JSON with
+// Kubernetes-shaped labels, one protocol/port view, and the policies Cilium named.
+// Tolerant by design: any field may be missing (proto3), enums may arrive as numbers a
+// newer Cilium added, and a flow for a pod that no longer exists is still a flow.
+import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePolicy } from './proto.js';
+
+export interface FlowEndpoint {
+  namespace?: string;
+  podName?: string;
+  /** Kubernetes labels of the pod (Cilium's `k8s:` labels, minus its own bookkeeping). */
+  labels: Record<string, string>;
+  /** Cilium's reserved identities when the peer is not a pod: world, host, kube-apiserver, remote-node... */
+  reserved: string[];
+  /** Cilium metadata labels (io.cilium.k8s.*: service account, namespace labels, cluster). */
+  meta: Record<string, string>;
+  workload?: { kind: string; name: string };
+  identity?: number;
+  ip?: string;
+  /** DNS names Cilium knows for the address (FQDN policies). */
+  names: string[];
+  service?: { name: string; namespace?: string };
+}
+
+export interface PolicyRef {
+  name: string;
+  namespace?: string;
+  /** CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, NetworkPolicy... when Cilium says. */
+  kind?: string;
+  labels: string[];
+  revision?: string;
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6' | 'unknown';
+
+export interface NormalizedFlow {
+  uuid?: string;
+  /** ISO time the flow was observed. */
+  time: string;
+  verdict: string;
+  /** DropReason name (POLICY_DENIED, POLICY_DENY, ...), or its number as text for unknown ones. */
+  dropReason?: string;
+  dropReasonCode?: number;
+  direction: 'ingress' | 'egress' | 'unknown';
+  source: FlowEndpoint;
+  destination: FlowEndpoint;
+  protocol: Protocol;
+  sourcePort?: number;
+  destinationPort?: number;
+  icmp?: { type: number; code: number };
+  node?: string;
+  isReply?: boolean;
+  /** Policies Cilium reports as denying this flow (explicit deny rules); empty for default deny. */
+  deniedBy: PolicyRef[];
+  /** Set when Cilium named the policy; false means the correlator must compute it (default deny). */
+  attributedByCilium: boolean;
+  /** Cilium event type (1 = drop notification, 5 = policy verdict). */
+  eventType?: number;
+  summary?: string;
+}
+
+const DROP_REASON_CODES: Record<string, number> = { POLICY_DENIED: 133, POLICY_DENY: 181, AUTH_REQUIRED: 189, STALE_OR_UNROUTABLE_IP: 151 };
+/** Drop reasons that mean "network policy said no" (default deny, explicit deny, missing mutual auth). */
+export const POLICY_DROP_REASONS: ReadonlySet<string> = new Set(['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED']);
+
+function enumName(v: string | number | undefined, names: Record<number, string>): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  return names[v] ?? String(v);
+}
+
+const VERDICTS: Record<number, string> = { 0: 'VERDICT_UNKNOWN', 1: 'FORWARDED', 2: 'DROPPED', 3: 'ERROR', 4: 'AUDIT', 5: 'REDIRECTED', 6: 'TRACED', 7: 'TRANSLATED' };
+const DIRECTIONS: Record<number, string> = { 0: 'TRAFFIC_DIRECTION_UNKNOWN', 1: 'INGRESS', 2: 'EGRESS' };
+
+function endpoint(e: WireEndpoint | undefined, ip: string | undefined, names: string[] | undefined, service: { name?: string; namespace?: string } | undefined): FlowEndpoint {
+  const out: FlowEndpoint = { labels: {}, reserved: [], meta: {}, names: names ? [...names] : [] };
+  if (e?.namespace) out.namespace = e.namespace;
+  if (e?.pod_name) out.podName = e.pod_name;
+  if (e?.identity) out.identity = e.identity;
+  if (ip) out.ip = ip;
+  const w = e?.workloads?.find((x) => x.name && x.kind);
+  if (w) out.workload = { kind: w.kind!, name: w.name! };
+  if (service?.name) out.service = { name: service.name, ...(service.namespace ? { namespace: service.namespace } : {}) };
+  for (const raw of e?.labels ?? []) {
+    if (typeof raw !== 'string') continue;
+    const colon = raw.indexOf(':');
+    const source = colon > 0 ? raw.slice(0, colon) : '';
+    const kv = colon > 0 ? raw.slice(colon + 1) : raw;
+    const eq = kv.indexOf('=');
+    const key = eq >= 0 ? kv.slice(0, eq) : kv;
+    const value = eq >= 0 ? kv.slice(eq + 1) : '';
+    if (source === 'reserved') {
+      out.reserved.push(key);
+      continue;
+    }
+    if (source !== 'k8s' && source !== '') continue;
+    // Cilium adds its own identity-relevant labels next to the pod's: keep them apart so
+    // label selectors see exactly the pod's labels.
+    if (key.startsWith('io.cilium.') || key === 'io.kubernetes.pod.namespace') out.meta[key] = value;
+    else out.labels[key] = value;
+  }
+  return out;
+}
+
+function policies(list: WirePolicy[] | undefined): PolicyRef[] {
+  const out: PolicyRef[] = [];
+  for (const p of list ?? []) {
+    if (!p?.name) continue;
+    const ref: PolicyRef = { name: p.name, labels: Array.isArray(p.labels) ? p.labels.filter((l): l is string => typeof l === 'string') : [] };
+    if (p.namespace) ref.namespace = p.namespace;
+    if (p.kind) ref.kind = p.kind;
+    if (p.revision !== undefined && p.revision !== '0') ref.revision = String(p.revision);
+    out.push(ref);
+  }
+  return out;
+}
+
+/** Normalize one flow; undefined only when the message is not a flow at all. */
+export function normalizeFlow(f: WireFlow | undefined, nodeName?: string): NormalizedFlow | undefined {
+  if (!f || typeof f !== 'object') return undefined;
+  const dirName = enumName(f.traffic_direction, DIRECTIONS);
+  const direction = dirName === 'INGRESS' ? 'ingress' : dirName === 'EGRESS' ? 'egress' : 'unknown';
+  const l4 = f.l4 ?? {};
+  let protocol: Protocol = 'unknown';
+  let ports: { source_port?: number; destination_port?: number } | undefined;
+  if (l4.TCP) [protocol, ports] = ['TCP', l4.TCP];
+  else if (l4.UDP) [protocol, ports] = ['UDP', l4.UDP];
+  else if (l4.SCTP) [protocol, ports] = ['SCTP', l4.SCTP];
+  else if (l4.ICMPv4) protocol = 'ICMPv4';
+  else if (l4.ICMPv6) protocol = 'ICMPv6';
+  const deniedBy = [...policies(direction === 'egress' ? f.egress_denied_by : f.ingress_denied_by), ...policies(direction === 'egress' ? f.ingress_denied_by : f.egress_denied_by)];
+  let dropReason: string | undefined;
+  if (f.drop_reason_desc !== undefined && f.drop_reason_desc !== 'DROP_REASON_UNKNOWN' && f.drop_reason_desc !== 0) dropReason = String(f.drop_reason_desc);
+  else if (f.drop_reason) dropReason = String(f.drop_reason);
+  const out: NormalizedFlow = {
+    time: (fromTimestamp(f.time) ?? new Date()).toISOString(),
+    verdict: enumName(f.verdict, VERDICTS) ?? 'VERDICT_UNKNOWN',
+    direction,
+    source: endpoint(f.source, f.IP?.source, f.source_names, f.source_service),
+    destination: endpoint(f.destination, f.IP?.destination, f.destination_names, f.destination_service),
+    protocol,
+    deniedBy,
+    attributedByCilium: deniedBy.length > 0,
+  };
+  if (f.uuid) out.uuid = f.uuid;
+  if (dropReason !== undefined) {
+    out.dropReason = dropReason;
+    const code = DROP_REASON_CODES[dropReason] ?? (Number.isFinite(Number(dropReason)) ? Number(dropReason) : f.drop_reason);
+    if (code !== undefined) out.dropReasonCode = code;
+  }
+  if (ports?.source_port) out.sourcePort = ports.source_port;
+  if (ports?.destination_port) out.destinationPort = ports.destination_port;
+  const icmp = l4.ICMPv4 ?? l4.ICMPv6;
+  if (icmp) out.icmp = { type: icmp.type ?? 0, code: icmp.code ?? 0 };
+  const node = f.node_name || nodeName;
+  if (node) out.node = node;
+  if (f.is_reply && typeof f.is_reply.value === 'boolean') out.isReply = f.is_reply.value;
+  if (f.event_type?.type !== undefined) out.eventType = f.event_type.type;
+  if (f.Summary) out.summary = f.Summary;
+  return out;
+}
+
+/** The workload side a drop is about: the destination for ingress drops, the source for egress. */
+export function affectedEndpoint(f: NormalizedFlow): FlowEndpoint {
+  return f.direction === 'egress' ? f.source : f.destination;
+}
+
+/** Identity of "the same drop" for deduplication (retransmitted SYNs repeat it many times). */
+export function flowKey(f: NormalizedFlow): string {
+  const ep = (e: FlowEndpoint): string => `${e.namespace ?? ''}/${e.workload?.name ?? e.podName ?? e.ip ?? e.reserved.join('+')}`;
+  return [f.direction, ep(f.source), ep(f.destination), f.protocol, f.destinationPort ?? '', f.dropReason ?? '', f.deniedBy.map((p) => `${p.namespace ?? ''}/${p.name}`).join(',')].join('|');
+}
