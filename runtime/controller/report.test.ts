@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Analyzer } from '../../engine/analyzer.js';
+import type { CompiledPack } from '../../engine/pack/loader.js';
+import { FactStore } from '../../engine/store/store.js';
+import { loadAllPacks } from '../packs.js';
+import { buildReport, REPORT_SCHEMA } from './report.js';
+
+let packs: CompiledPack[];
+beforeAll(async () => {
+  packs = (await loadAllPacks()).packs;
+});
+
+const deploy = (ns: string, name: string, labels: Record<string, string>) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: ns },
+  spec: { template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+});
+
+async function analyzer(objects: unknown[]): Promise<Analyzer> {
+  const a = new Analyzer(new FactStore(), packs);
+  for (const o of objects) a.store.upsertObject(o);
+  await a.adaptAll();
+  return a;
+}
+
+describe('buildReport', () => {
+  it('lists each constraint with the workloads it reaches and why, most severe first, with counts and a machine section', async () => {
+    const a = await analyzer([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+      deploy('shop', 'web', { app: 'web' }),
+      deploy('shop', 'db', { app: 'db' }),
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-only', namespace: 'shop' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] } },
+      { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'shop' }, spec: { hard: { pods: '10' } }, status: { hard: { pods: '10' }, used: { pods: '10' } } },
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'elsewhere', namespace: 'other' }, spec: { podSelector: {} } },
+    ]);
+    const r = buildReport(a, 'shop');
+    expect(r).toBeDefined();
+    expect(r!.summary).toMatchObject({ total: 2, critical: 1, warning: 1, info: 0, workloads: 2, affectedWorkloads: 2 });
+    expect(r!.entries.map((e) => [e.source.kind, e.severity])).toEqual([
+      ['ResourceQuota', 'Critical'],
+      ['NetworkPolicy', 'Warning'],
+    ]);
+    const np = r!.entries[1]!;
+    expect(np.workloads.map((w) => w.name)).toEqual(['web']);
+    expect(np.workloads[0]!.reasons.length).toBeGreaterThan(0);
+    expect(np.appliesTo).toBe('1 of 2 workloads');
+    // A quota reaches every workload of its namespace.
+    expect(r!.entries[0]!.appliesTo).toBe('all 2 workloads');
+    expect(r!.machine.schema).toBe(REPORT_SCHEMA);
+    const quotaId = r!.entries[0]!.id;
+    expect(r!.machine.workloads).toEqual([
+      { kind: 'Deployment', name: 'db', constraints: [quotaId] },
+      { kind: 'Deployment', name: 'web', constraints: [quotaId, np.id] },
+    ]);
+    // Deterministic: building twice gives the same content.
+    expect(buildReport(a, 'shop')).toEqual(r);
+  });
+
+  it('says nothing for a namespace with no workloads and no constraints', async () => {
+    const a = await analyzer([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } }]);
+    expect(buildReport(a, 'empty')).toBeUndefined();
+  });
+
+  it('cuts detail, then the least severe entries, to stay under the size limit', async () => {
+    const objs: unknown[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'big' } }, deploy('big', 'w', { app: 'w' })];
+    for (let i = 0; i < 200; i++) {
+      objs.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `np-${i}`, namespace: 'big' }, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: `10.0.${i}.0/24` } }] }] } });
+    }
+    const a = await analyzer(objs);
+    const r = buildReport(a, 'big', { maxBytes: 40_000 });
+    expect(r!.truncated).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThanOrEqual(40_000);
+    expect(r!.summary.total).toBe(200);
+    expect(r!.entries.length).toBeLessThan(200);
+    expect(r!.machine.omitted?.entries).toBe(200 - r!.entries.length);
+  });
+});
