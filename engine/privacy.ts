@@ -345,6 +345,12 @@ const SELECTOR_KEY = /selector$|^matchLabels$|^labels$/i;
 function addLabels(out: Set<string>, sel: unknown): void {
   if (typeof sel !== 'object' || sel === null) return;
   const s = sel as Record<string, unknown>;
+  // A requirement-like item ({key, operator?, values?}), e.g. inside a policy's parameters.
+  if (typeof s.key === 'string' && !('matchLabels' in s)) {
+    out.add(s.key);
+    if (Array.isArray(s.values)) for (const v of s.values) if (typeof v === 'string') out.add(v);
+    return;
+  }
   const ml = (s.matchLabels ?? (Array.isArray(s.matchExpressions) ? undefined : s)) as unknown;
   if (ml && typeof ml === 'object' && !Array.isArray(ml)) {
     for (const [k, v] of Object.entries(ml as Record<string, unknown>)) {

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   schema: async () => (await import('./schema.js')).schemaCommand,
   controller: async () => (await import('./controller.js')).controllerCommand,
   webhook: async () => (await import('./webhook.js')).webhookCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
 };
 
 export function registerCommand(name: string, load: () => Promise<Command>): void {
