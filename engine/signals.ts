@@ -293,8 +293,16 @@ function ciliumLabels(v: unknown): { labels: Record<string, string>; namespaceLa
 function endpoint(v: unknown, ip: string): FlowEndpoint {
   const e = rec(v) ?? {};
   const { labels, namespaceLabels, reserved } = ciliumLabels(e.labels);
-  const namespace = str(e.namespace) || labels['io.kubernetes.pod.namespace'] || '';
-  const workloads = Array.isArray(e.workloads) ? e.workloads : [];
+  // runtime/hubble's NormalizedFlow keeps reserved identities and Cilium metadata apart.
+  if (Array.isArray(e.reserved)) for (const r of e.reserved.slice(0, MAX_LABELS)) if (typeof r === 'string' && !reserved.includes(r)) reserved.push(r);
+  const meta = rec(e.meta);
+  if (meta) {
+    for (const [k, x] of Object.entries(meta).slice(0, MAX_LABELS)) {
+      if (typeof x === 'string' && k.startsWith('io.cilium.k8s.namespace.labels.')) namespaceLabels[k.slice('io.cilium.k8s.namespace.labels.'.length)] = x;
+    }
+  }
+  const namespace = str(e.namespace) || labels['io.kubernetes.pod.namespace'] || str(meta?.['io.kubernetes.pod.namespace']) || '';
+  const workloads = Array.isArray(e.workloads) ? e.workloads : e.workload ? [e.workload] : [];
   const w = rec(workloads[0]);
   const podName = str(pick(e, 'podName', 'pod_name', 'pod'));
   return {
@@ -303,7 +311,7 @@ function endpoint(v: unknown, ip: string): FlowEndpoint {
     labels,
     namespaceLabels,
     reserved,
-    ip,
+    ip: ip || str(e.ip),
     identity: num(e.identity),
     workload: w && str(w.name) ? { kind: str(w.kind), name: str(w.name) } : null,
   };
@@ -329,7 +337,7 @@ function policyRefs(v: unknown): FlowPolicyRef[] {
         if (m[1] === 'namespace' && !namespace) namespace = str(m[2]);
       }
     }
-    if (name) out.push({ name, namespace, kind });
+    if (name && out.length < MAX_POLICIES) out.push({ name, namespace, kind });
   }
   return out;
 }
@@ -371,19 +379,29 @@ export function flowSignal(input: unknown): SignalResult<FlowSignal> {
   const destination = endpoint(f.destination, str(ipRec?.destination));
   const verdict = enumName(f.verdict, VERDICTS);
   if (!verdict && !f.source && !f.destination) return { ok: false, error: 'flow has no verdict and no endpoints' };
-  let dropReasonDesc = enumName(pick(f, 'dropReasonDesc', 'drop_reason_desc'), []);
-  let dropReason = num(pick(f, 'dropReason', 'drop_reason'));
+  // runtime/hubble's NormalizedFlow: dropReason is the name, dropReasonCode the number.
+  const named = typeof f.dropReason === 'string' && !/^[0-9]+$/.test(f.dropReason) ? f.dropReason : undefined;
+  let dropReasonDesc = enumName(pick(f, 'dropReasonDesc', 'drop_reason_desc') ?? named, []);
+  let dropReason = num(pick(f, 'dropReasonCode', 'drop_reason') ?? (named ? undefined : f.dropReason));
   if (/^[0-9]+$/.test(dropReasonDesc)) {
     dropReason = dropReason || Number(dropReasonDesc);
     dropReasonDesc = '';
   }
   if (!dropReasonDesc && dropReason) dropReasonDesc = DROP_REASONS[dropReason] ?? `DROP_REASON_${dropReason}`;
   if (!dropReason && dropReasonDesc) dropReason = DROP_REASON_NUMBERS[dropReasonDesc] ?? 0;
-  const dirRaw = pick(f, 'trafficDirection', 'traffic_direction');
-  const direction = DIRECTIONS[String(dirRaw ?? '0')] ?? 'unknown';
-  const { protocol, sourcePort, destinationPort } = l4Of(f.l4);
+  const dirRaw = pick(f, 'trafficDirection', 'traffic_direction', 'direction');
+  const direction = DIRECTIONS[String(dirRaw ?? '0')] ?? DIRECTIONS[String(dirRaw).toUpperCase()] ?? 'unknown';
+  let { protocol, sourcePort, destinationPort } = l4Of(f.l4);
+  if (!protocol && typeof f.protocol === 'string' && f.protocol !== 'unknown') {
+    protocol = f.protocol.slice(0, 16);
+    sourcePort = num(f.sourcePort);
+    destinationPort = num(f.destinationPort);
+  }
   const ingressDeniedBy = policyRefs(pick(f, 'ingressDeniedBy', 'ingress_denied_by'));
   const egressDeniedBy = policyRefs(pick(f, 'egressDeniedBy', 'egress_denied_by'));
+  // A single deniedBy list (runtime/hubble) belongs to the flow's direction.
+  const deniedBy = policyRefs(f.deniedBy);
+  if (deniedBy.length) (direction === 'egress' ? egressDeniedBy : ingressDeniedBy).push(...deniedBy);
   const reply = pick(f, 'isReply', 'is_reply');
   const isReply = typeof reply === 'boolean' ? reply : rec(reply)?.value === true;
   const subjectEp = direction === 'egress' ? source : destination;
