@@ -2,11 +2,15 @@
 // least-privilege ServiceAccount from deploy/rbac.yaml: policies of four engines flow
 // into ConstraintReports within 5 s, discovery follows CRDs, rule packs hot-reload from
 // ConfigMaps, ConstraintProfiles register resources, and bad input is reported, not fatal.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { Controller } from '../../runtime/controller/manager.js';
 import { startHttpServer, type HttpServer } from '../../runtime/http/server.js';
 import { Metrics } from '../../runtime/metrics.js';
-import { getJson, getReport, kubeConfigFromFile, kubectlWith, memoryLogger, startPotooCluster, waitFor, type PotooCluster, type ReportObject } from './helpers.js';
+import { ensureHelm, helm } from './helm.js';
+import { getJson, getReport, kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster, type ReportObject } from './helpers.js';
 
 const NS = 'team-a';
 const WITHIN = 5000;
@@ -98,6 +102,8 @@ subjects: [{kind: ServiceAccount, name: potoo-controller, namespace: potoo-syste
 
 describe('potoo controller on a real kube-apiserver', () => {
   beforeAll(async () => {
+    // Built once from the Go module proxy and cached (like the cluster binaries).
+    await ensureHelm();
     pc = await startPotooCluster();
     await pc.apply(`
 apiVersion: v1
@@ -445,5 +451,33 @@ spec:
     await pc.apply(`{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"late","namespace":"${NS}"},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}`);
     await within('later policy still reported', async () => (await entryFor('NetworkPolicy', 'late')) !== undefined);
     expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
+  });
+
+  it('the plain manifests and the Helm chart apply cleanly (server-side dry run), and the chart grants exactly deploy/rbac.yaml', async () => {
+    const plain = await pc.kubectl('apply', '-k', path.join(repoRoot, 'deploy'), '--dry-run=server');
+    expect(plain).toContain('deployment.apps/potoo-controller');
+    expect(plain).toContain('clusterrole.rbac.authorization.k8s.io/potoo-controller');
+    const chart = path.join(repoRoot, 'deploy/helm/potoo');
+    await helm('lint', chart, '--kube-version', '1.34.0');
+    const rendered = await helm('template', 'potoo', chart, '-n', 'potoo-system', '--kube-version', '1.34.0', '--include-crds', '--set', 'controller.trustedNamespaces={potoo-system,team-a}');
+    const applied = await kubectlWith(pc.admin, ['apply', '--dry-run=server', '-f', '-'], rendered);
+    expect(applied).toContain('deployment.apps/potoo-controller');
+    expect(applied).toContain('role.rbac.authorization.k8s.io/potoo-controller-rule-packs');
+
+    type Doc = { kind?: string; metadata?: { name?: string }; rules?: unknown; spec?: { replicas?: number; template?: { spec?: { containers?: { readinessProbe?: unknown; livenessProbe?: unknown }[] } } } };
+    const docs = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJSON() as Doc).filter((d) => d !== null);
+    const mine = docs(readFileSync(path.join(repoRoot, 'deploy/rbac.yaml'), 'utf8'));
+    const chartDocs = docs(await helm('template', 'potoo', chart, '-n', 'potoo-system', '--kube-version', '1.34.0'));
+    const find = (list: Doc[], kind: string, name: string): Doc | undefined => list.find((d) => d.kind === kind && d.metadata?.name === name);
+    expect(find(chartDocs, 'ClusterRole', 'potoo-controller')?.rules).toEqual(find(mine, 'ClusterRole', 'potoo-controller')?.rules);
+    expect(find(chartDocs, 'Role', 'potoo-controller')?.rules).toEqual(find(mine, 'Role', 'potoo-controller')?.rules);
+    const dep = find(chartDocs, 'Deployment', 'potoo-controller');
+    expect(dep?.spec?.replicas).toBe(2);
+    expect(dep?.spec?.template?.spec?.containers?.[0]?.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2 });
+    expect(find(chartDocs, 'Service', 'potoo-controller')).toBeDefined();
+    // The chart ships the same CRDs as deploy/crds.
+    for (const f of ['constraintprofiles.potoo.io.yaml', 'constraintreports.potoo.io.yaml', 'notificationpolicies.potoo.io.yaml']) {
+      expect(readFileSync(path.join(chart, 'crds', f), 'utf8')).toBe(readFileSync(path.join(repoRoot, 'deploy/crds', f), 'utf8'));
+    }
   });
 });
