@@ -83,6 +83,18 @@ export function flatten(v: Json, depth = 1): Json {
   return cur;
 }
 
+/** The list without repeated elements (first occurrence kept; maps and lists compared by value). */
+export function distinct(v: Json): Json {
+  if (!Array.isArray(v)) return v;
+  const seen = new Set<string>();
+  return v.filter((x) => {
+    const k = typeof x === 'string' ? 's' + x : 'j' + JSON.stringify(x);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 /** `v1`, `v1beta1`, `v2alpha3` or `*`: the version position of a kind selector. */
 const VERSION_RE = /^(v\d+((alpha|beta)\d+)?|\*)$/;
 
@@ -201,6 +213,7 @@ export const POTOO_LIBRARY: CelExtension = {
     { signature: 'sorted(list): list', handler: sorted as (...a: never[]) => unknown, description: 'the list in ascending order' },
     { signature: 'kindsForResources(dyn, dyn): list', handler: kindsForResources as (...a: never[]) => unknown, description: 'API groups x resources -> [{group, kind}]' },
     { signature: 'kindRefs(dyn): list', handler: kindRefs as (...a: never[]) => unknown, description: 'kind selectors (Kind, group/version/Kind, */Kind, Kind/subresource) -> [{group, version?, kind}]' },
+    { signature: 'list.distinct(): list', handler: distinct as (...a: never[]) => unknown, description: 'the list without repeated elements' },
     { signature: 'list.flatten(): list', handler: flatten as (...a: never[]) => unknown, description: 'nested lists one level flatter' },
     { signature: 'list.flatten(int): list', handler: flatten as (...a: never[]) => unknown, description: 'nested lists n levels flatter' },
     { signature: 'FactLookup.get(string, string, string, string): dyn', handler: factsGet as (...a: never[]) => unknown, raw: true, description: 'facts.get(apiVersion, kind, namespace, name): the stored object or null' },
