@@ -406,9 +406,14 @@ export function peerText(p: NetworkPeer): string {
       return `service ${p.name ? (p.namespace ? p.namespace + '/' : '') + p.name : selectorText(p.selector ?? {})}`;
     case 'pods': {
       const parts: string[] = [];
-      parts.push(p.pods ? `pods ${selectorText(p.pods)}` : 'pods');
+      const anyPod = !p.pods || (Object.keys(p.pods.matchLabels ?? {}).length === 0 && (p.pods.matchExpressions ?? []).length === 0);
+      parts.push(anyPod ? 'all pods' : `pods ${selectorText(p.pods as LabelSelector)}`);
       if (p.namespaceNames) parts.push(`in namespace${p.namespaceNames.length > 1 ? 's' : ''} ${list(p.namespaceNames)}`);
-      if (p.namespaces) parts.push(`in namespaces ${selectorText(p.namespaces)}`);
+      if (p.namespaces) {
+        const ml = p.namespaces.matchLabels ?? {};
+        const named = Object.keys(ml).length === 1 && ml['kubernetes.io/metadata.name'] !== undefined && !(p.namespaces.matchExpressions ?? []).length;
+        parts.push(named ? `in namespace ${ml['kubernetes.io/metadata.name']}` : `in namespaces ${selectorText(p.namespaces)}`);
+      }
       if (!p.namespaceNames && !p.namespaces) parts.push('in any namespace');
       if (p.notNamespaceNames) parts.push(`not in namespaces ${list(p.notNamespaceNames)}`);
       if (p.serviceAccounts) parts.push(`with service account ${list(p.serviceAccounts)}`);

@@ -135,12 +135,18 @@ export function enumerate(v: Json): { index: number; value: Json }[] {
   return Array.isArray(v) ? v.map((value, index) => ({ index, value })) : [];
 }
 
+/** The value when it is a list, else [] (null, absent or malformed list fields). */
+export function listOf(v: Json): Json[] {
+  return Array.isArray(v) ? v : [];
+}
+
 export const NETWORK_LIBRARY: CelExtension = {
   functions: [
     { signature: 'selectorRequirements(dyn): list', handler: selectorRequirements as (...a: never[]) => unknown, description: 'a selector as [{key, operator, values}]' },
     { signature: 'selectorFromRequirements(list): map', handler: selectorFromRequirements as unknown as (...a: never[]) => unknown, description: 'requirements back into a label selector' },
     { signature: 'splitSelector(dyn, list): map', handler: splitSelector as (...a: never[]) => unknown, description: 'split a selector into buckets by key pattern, re-keying as told' },
     { signature: 'selectorValues(dyn, string): list', handler: selectorValues as (...a: never[]) => unknown, description: 'the values a selector pins a key to' },
+    { signature: 'listOf(dyn): list', handler: listOf as (...a: never[]) => unknown, description: 'the value if it is a list, else []' },
     { signature: 'enumerate(list): list', handler: enumerate as (...a: never[]) => unknown, description: 'the list as [{index, value}]' },
     { signature: 'networkRulesText(dyn, string): string', handler: rulesTextValue as (...a: never[]) => unknown, description: 'normalized network rules as text' },
     { signature: 'networkPeerText(dyn): string', handler: peerTextValue as (...a: never[]) => unknown, description: 'a normalized network peer as text' },

@@ -136,6 +136,20 @@ export interface NotificationRule {
 /** Partial expectations: every given field must equal; unmentioned fields are free. */
 export type Expectation = Record<string, unknown>;
 
+/** `potoo test` traffic case: endpoints as `--explain-traffic` reads them. */
+export interface TrafficExpectation {
+  name?: string;
+  from: string;
+  to: string;
+  port: number | string;
+  allowed: boolean;
+  ingress?: Record<string, unknown>;
+  egress?: Record<string, unknown>;
+  /** Names of policies among the deciding rules (either direction). */
+  decidedBy?: string[];
+  l7?: string[];
+}
+
 export interface PackTest {
   name: string;
   given: KubeObject[];
@@ -151,6 +165,8 @@ export interface PackTest {
     findings?: Expectation[];
     attributions?: Expectation[];
     deliveries?: Expectation[];
+    /** Traffic verdicts over `given` (engine/traffic.ts). */
+    traffic?: TrafficExpectation[];
     /** Constraints that must apply / not apply to a workload given in `given`. */
     applies?: { workload: string; constraint: Expectation; applies: boolean }[];
   };

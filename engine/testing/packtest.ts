@@ -4,6 +4,7 @@ import type { CompiledPack } from '../pack/loader.js';
 import type { PackTest } from '../pack/types.js';
 import { analyzeObjects, type Analyzer } from '../analyzer.js';
 import { matchAll, partialDiff, renderDiff } from './match.js';
+import { runTrafficExpectations } from './traffictests.js';
 
 export interface TestCaseResult {
   pack: string;
@@ -27,7 +28,7 @@ export function registerExpectation(key: string, run: ExpectationRunner): void {
   runners.set(key, run);
 }
 
-const BUILT_IN_KEYS = new Set(['constraints', 'exactly', 'skipped', 'problems', 'applies']);
+const BUILT_IN_KEYS = new Set(['constraints', 'exactly', 'skipped', 'problems', 'applies', 'traffic']);
 
 /**
  * Run one pack's tests. `context` packs (usually the built-ins) take part in the analysis
@@ -81,6 +82,7 @@ async function runOne(pack: CompiledPack, packs: readonly CompiledPack[], test: 
       );
     }
   }
+  if (exp.traffic) failures.push(...runTrafficExpectations(test, analyzer));
   for (const key of Object.keys(exp)) {
     if (BUILT_IN_KEYS.has(key)) continue;
     const run = runners.get(key);
