@@ -238,9 +238,11 @@ export class ReportWriter {
     const first = this.firstDirty.get(ns);
     this.firstDirty.delete(ns);
     const m = this.opts.metrics;
+    const t0 = performance.now();
     try {
       // Reports reflect fully adapted state, not a half-processed batch of changes.
       await this.analyzer.idle();
+      const tIdle = performance.now();
       if (!this.enabled) return;
       const nsObj = this.analyzer.store.get(GVR.namespaces, undefined, ns);
       const terminating = (nsObj?.status as { phase?: string } | undefined)?.phase === 'Terminating';
@@ -291,6 +293,7 @@ export class ReportWriter {
       this.s.written++;
       this.s.lastWrite = new Date().toISOString();
       m?.reportWrites.inc({ result: existing ? 'updated' : 'created' });
+      this.opts.log.debug({ namespace: ns, idleMs: Math.round(tIdle - t0), totalMs: Math.round(performance.now() - t0), entries: content.entries.length }, 'ConstraintReport written');
       if (first !== undefined) m?.reportLatency.observe((Date.now() - first) / 1000);
     } catch (err) {
       this.written.delete(ns);

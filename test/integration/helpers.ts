@@ -3,7 +3,7 @@
 // controller's ServiceAccount (a real token from the TokenRequest API), so the
 // controller under test has exactly the permissions a deployment gets.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,7 +14,15 @@ import { kubeconfigFor, startCluster, type TestCluster } from '../cluster/cluste
 import { createLogger, type Logger } from '../../runtime/log.js';
 
 const exec = promisify(execFile);
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root, from the sources or from dist/ (benchmarks run compiled). */
+export const repoRoot = ((): string => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'deploy'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error('cannot find the repository root (package.json next to deploy/)');
+})();
 
 export interface PotooCluster {
   cluster: TestCluster;
