@@ -73,9 +73,13 @@ export const webhookCommand: Command = {
     const log = createLogger({ base: { component: 'webhook' }, ...(level ? { level: level as 'info' } : {}) });
 
     const packSet = await loadAllPacks(flagList(args, 'packs'), { builtins: !bool(args, 'no-builtin') });
-    const packErrors = packSet.problems.filter((p) => p.severity === 'error');
-    for (const p of packErrors) process.stderr.write(formatProblem(p) + '\n');
-    if (packErrors.length) return EXIT.usage;
+    // A serving process keeps going with the packs that load: a broken pack is reported
+    // and left out (admission must not depend on every rule pack being valid).
+    for (const p of packSet.problems) log[p.severity === 'error' ? 'error' : 'warn']({ pack: p.pack, file: p.file }, `rule pack problem: ${formatProblem(p)}`);
+    if (packSet.packs.every((p) => p.adapters.length === 0)) {
+      process.stderr.write('potoo webhook: no rule pack with adapters loaded; nothing to warn about\n');
+      return EXIT.usage;
+    }
 
     let source: WebhookSource;
     const manifests = flagList(args, 'manifests');

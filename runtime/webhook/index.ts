@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { Analyzer } from '../../engine/analyzer.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
 import type { SourcedObject } from '../../engine/source/manifests.js';
+import { gvrOf } from '../../engine/gvr.js';
 import { FactStore } from '../../engine/store/store.js';
+import { isWorkloadGvr } from '../../engine/store/workloads.js';
 import { silentLogger } from '../log.js';
 import type { KubeClient } from '../kube/client.js';
 import { ListWatchFeed, StaticFeed, wantedResources, type StoreFeed, type WantedResource } from './feed.js';
@@ -39,7 +41,14 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
   const analyzer = new Analyzer(store, opts.packs);
   let feed: StoreFeed;
   if (opts.source.kind === 'manifests') {
-    analyzer.load(opts.source.objects);
+    // The admitted object arrives in each request: stored workloads would only cost
+    // memory and GC time, so a manifest set keeps its policies and namespaces.
+    analyzer.load(
+      opts.source.objects.filter((s) => {
+        const gvr = gvrOf(s.object);
+        return !gvr || !isWorkloadGvr(gvr);
+      }),
+    );
     for (const p of analyzer.inputProblems) log?.warn({ problem: p.message, file: p.file, line: p.line }, 'manifest object refused');
     await analyzer.adaptAll();
     feed = new StaticFeed();
