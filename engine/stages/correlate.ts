@@ -202,7 +202,9 @@ export class CorrelateStage {
       case 'admission':
         if (signal.object) {
           const gvr = signal.resource.resource ? signal.resource : resolveKind(signal.gvk).gvr;
-          w = v.workloadOf(signal.namespace, signal.gvk.kind, signal.name) ?? workloadOf(gvr, signal.object);
+          // The object under admission is the truth (on UPDATE the store still holds the old spec);
+          // the store only helps for a Pod whose controller owns it.
+          w = workloadOf(gvr, signal.object) ?? v.workloadOf(signal.namespace, signal.gvk.kind, signal.name);
         }
         break;
     }

@@ -185,6 +185,19 @@ export const STAGE_FUNCTIONS: readonly CelFunctionDef[] = [
     },
   },
   {
+    signature: 'dedupe(list): list',
+    description: 'the list without repeated elements (first occurrence kept)',
+    handler: (list: unknown[]): unknown[] => {
+      const seen = new Set<string>();
+      return list.filter((x) => {
+        const k = JSON.stringify(x);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+    },
+  },
+  {
     signature: 'severityRank(string): int',
     description: 'Info 1, Warning 2, Critical 3, anything else 0',
     handler: (s: string): number => SEVERITY_RANK[s] ?? 0,
