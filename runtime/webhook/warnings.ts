@@ -2,11 +2,14 @@
 // lines kubectl prints. Two concerns live here: privacy (what the requester may learn
 // about policies it does not own) and the API server's limits on warnings.
 //
-// Privacy is a hook. The notify-stage privacy module can replace `redactForeign` with
-// NotificationPolicy-driven rendering; the default below is the invariant of DESIGN §6:
+// Privacy is a hook (`ConstraintRenderer`). The default, `viewRenderer`, renders through
+// engine/privacy's constraint views, the same rules the notify stage applies, with the
+// NotificationPolicy audience settings the caller resolves (built-in defaults otherwise):
 // at developer audience nothing names, or reveals the details of, a policy owned by
-// another namespace or by the cluster.
+// another namespace or by the cluster. `redactForeign` is the self-contained fallback
+// used when a hook throws.
 import type { Audience, Constraint, DetailLevel, ScopeVerdict, Severity } from '../../engine/model.js';
+import { constraintView, DEFAULT_AUDIENCES, type ResolvedAudience } from '../../engine/privacy.js';
 import type { AdmissionUser } from './admission.js';
 
 export interface ApplicableConstraint {
@@ -57,7 +60,25 @@ function lowerFirst(s: string): string {
   return s ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
 
-/** The default privacy rule (DESIGN §6), as a renderer. */
+/**
+ * Render through engine/privacy's views. `policyFor` gives the audience settings in force
+ * for a namespace (from NotificationPolicies); default: the built-in audiences.
+ */
+export function viewRenderer(policyFor: (namespace: string, audience: Audience) => ResolvedAudience = (_ns, a) => DEFAULT_AUDIENCES[a]): ConstraintRenderer {
+  return (a, ctx) => {
+    const c = a.constraint;
+    const v = constraintView(c, { audience: ctx.audience, namespace: ctx.namespace, detail: ctx.detail, policy: policyFor(ctx.namespace, ctx.audience) });
+    const mark = c.severity === 'Critical' ? 'CRITICAL: ' : '';
+    if (v.visible) {
+      // Name the namespace even when it is the admitted object's: the line is read out of context.
+      const ref = `${c.source.kind} ${c.source.namespace ? `${c.source.namespace}/` : ''}${c.source.name}`;
+      return { text: `${mark}${ref}: ${v.summary}` };
+    }
+    return { group: `${c.severity}|${v.type}|${v.effect}|${v.owner}`, noun: `${mark}${v.label} (${v.effect})` };
+  };
+}
+
+/** A minimal form of the privacy rule (DESIGN §6) with no dependencies: the fallback. */
 export const redactForeign: ConstraintRenderer = (a, ctx) => {
   const c = a.constraint;
   const own = ownedBy(c, ctx.namespace);
@@ -77,6 +98,8 @@ export const redactForeign: ConstraintRenderer = (a, ctx) => {
   return { group: `${c.severity}|${c.type}|${c.effect}|${owner}`, noun: `${mark}${owner === 'the cluster' ? 'a cluster policy' : 'a policy owned by another namespace'} (${c.type}, ${c.effect})` };
 };
 
+const defaultRenderer = viewRenderer();
+
 // The API server passes warnings through as HTTP Warning headers: kubectl prints each
 // after "Warning: ". It drops or truncates long ones (256 characters each, 4 KiB in
 // total) and refuses non-printable text, so lines are cleaned and bounded here.
@@ -93,7 +116,7 @@ export function sanitizeWarning(s: string): string {
 
 /** The warning lines for one admitted object. Pure; the caller bounds how long it may take. */
 export function renderWarnings(applicable: readonly ApplicableConstraint[], ctx: WarningContext, opts: WarningOptions = {}): string[] {
-  const render = opts.render ?? redactForeign;
+  const render = opts.render ?? defaultRenderer;
   const severities = opts.severities ?? ['Critical', 'Warning'];
   const maxLines = Math.max(1, opts.maxLines ?? 8);
   const chosen = applicable

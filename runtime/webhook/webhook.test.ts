@@ -6,7 +6,7 @@ import { objectsFromText } from '../../engine/source/manifests.js';
 import { loadAllPacks } from '../packs.js';
 import { allowedReview, parseAdmissionReview } from './admission.js';
 import { AdmissionHandler, analyzerLookup } from './handler.js';
-import { MAX_TOTAL_CHARS, MAX_WARNING_CHARS, redactForeign, renderWarnings, sanitizeWarning, type ApplicableConstraint, type WarningContext } from './warnings.js';
+import { MAX_TOTAL_CHARS, MAX_WARNING_CHARS, redactForeign, renderWarnings, sanitizeWarning, viewRenderer, type ApplicableConstraint, type WarningContext } from './warnings.js';
 
 function review(request: Record<string, unknown>, apiVersion = 'admission.k8s.io/v1'): string {
   return JSON.stringify({ apiVersion, kind: 'AdmissionReview', request });
@@ -99,9 +99,9 @@ describe('warning lines', () => {
       [applies(constraint('own', 'team-a', 'Warning', 'deny-all')), applies(constraint('cl', undefined, 'Critical', 'secret-cluster-policy')), applies(constraint('other', 'team-b', 'Warning', 'their-policy'))],
       ctx(),
     );
-    expect(lines[0]).toMatch(/^potoo: CRITICAL: a cluster policy \(NetworkIngress, deny\) applies to this Deployment/);
+    expect(lines[0]).toMatch(/^potoo: CRITICAL: a network policy \(ingress\) owned by the cluster \(deny\) applies to this Deployment/);
     expect(lines.some((l) => l.includes('NetworkPolicy team-a/deny-all'))).toBe(true);
-    expect(lines.some((l) => l.includes('policy owned by another namespace'))).toBe(true);
+    expect(lines.some((l) => l.includes('a network policy (ingress) owned by another namespace (deny) applies'))).toBe(true);
     expect(lines.join('\n')).not.toMatch(/secret-cluster-policy|their-policy/);
   });
 
@@ -115,7 +115,7 @@ describe('warning lines', () => {
       [applies(constraint('a', undefined, 'Warning', 'x')), applies(constraint('b', undefined, 'Warning', 'y')), applies(constraint('c', 'team-a', 'Info', 'z'))],
       ctx(),
     );
-    expect(lines).toEqual(['potoo: 2 × a cluster policy (NetworkIngress, deny) apply to this Deployment; ask your platform team for details']);
+    expect(lines).toEqual(['potoo: 2 × a network policy (ingress) owned by the cluster (deny) apply to this Deployment; ask your platform team for details']);
   });
 
   it('keeps the API server limits: printable, short lines, bounded total and count', () => {
@@ -160,8 +160,15 @@ describe('warning lines', () => {
     );
   });
 
-  it('exposes the default rule for the privacy module to wrap', () => {
+  it('the self-contained fallback rule redacts the same way', () => {
     expect(redactForeign(applies(constraint('x', 'team-a', 'Warning')), ctx())).toHaveProperty('text');
+    expect(JSON.stringify(redactForeign(applies(constraint('y', undefined, 'Warning', 'cluster-secret')), ctx()))).not.toContain('cluster-secret');
+  });
+
+  it('NotificationPolicy audience settings can reveal cluster policies to developers', () => {
+    const reveal = viewRenderer(() => ({ maxDetail: 'full', revealOtherNamespaces: false, revealClusterScoped: true, reveal: [] }));
+    const lines = renderWarnings([applies(constraint('cl', undefined, 'Warning', 'allowed-to-see'))], ctx(), { render: reveal });
+    expect(lines[0]).toContain('NetworkPolicy allowed-to-see');
   });
 });
 
@@ -182,7 +189,7 @@ describe('AdmissionHandler over the example cluster', () => {
     expect(r.outcome).toBe('warned');
     expect(r.body).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'u-1', allowed: true } });
     expect(r.warnings.some((w) => w.includes('NetworkPolicy payments/default-deny-ingress'))).toBe(true);
-    expect(r.warnings.some((w) => /a cluster policy \(Admission, deny\)/.test(w))).toBe(true);
+    expect(r.warnings.some((w) => /an admission policy owned by the cluster \(deny\)/.test(w))).toBe(true);
     expect(r.warnings.join()).not.toContain('acme-image-policy');
   });
 

@@ -203,12 +203,12 @@ describe('potoo webhook on a real kube-apiserver', () => {
   }, 60_000);
 
   it('kubectl prints Potoo warning lines on a Deployment create, privacy-scoped for a developer', async () => {
-    const r = await createUntil(devConfig, 'team-a', 'web', (e) => e.includes('NetworkPolicy team-a/default-deny-ingress') && e.includes('a cluster policy (Admission, deny)'));
+    const r = await createUntil(devConfig, 'team-a', 'web', (e) => e.includes('NetworkPolicy team-a/default-deny-ingress') && e.includes('an admission policy owned by the cluster (deny)'));
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('Warning: potoo:'));
     // What the developer saw, for the record.
     process.stdout.write(`kubectl create (developer) stderr:\n${r.stderr}\n`);
     expect(warnings).toContain('Warning: potoo: NetworkPolicy team-a/default-deny-ingress: Denies all ingress to pods matching all in namespace team-a');
-    expect(warnings.some((w) => /^Warning: potoo: (\d+ × )?a cluster policy \(Admission, deny\) appl/.test(w))).toBe(true);
+    expect(warnings.some((w) => /^Warning: potoo: (\d+ × )?an admission policy owned by the cluster \(deny\) appl/.test(w))).toBe(true);
     expect(r.stderr).not.toContain('acme-image-policy');
     expect(r.stderr).not.toContain('team-b-secret-policy');
     expect(r.stdout).toMatch(/deployment.apps\/web-\d+ created/);
