@@ -2,6 +2,7 @@
 // rate-limited retrying queue in front of them.
 export * from './types.js';
 export * from './channels.js';
+export * from './deliveries.js';
 export * from './events.js';
 export * from './notifier.js';
 export * from './secrets.js';

@@ -31,10 +31,12 @@ export interface SecretResolverOptions {
   namespace: string;
   ttlMs?: number;
   /**
-   * Namespaces Potoo may read Secrets from. Default: only its own, so a NotificationPolicy
-   * in a team namespace cannot make Potoo exfiltrate another team's Secret to a URL it controls.
+   * Namespaces Potoo may read Secrets from. Default: only its own, so a configuration
+   * cannot make Potoo send another team's Secret to a URL it controls. 'any' is for
+   * callers whose refs carry a trusted namespace (the notify stage sets a channel's
+   * Secret namespace to its NotificationPolicy's own).
    */
-  allowedNamespaces?: readonly string[];
+  allowedNamespaces?: readonly string[] | 'any';
 }
 
 interface Cached {
@@ -48,21 +50,22 @@ export class SecretResolver {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly ttlMs: number;
-  private readonly allowed: ReadonlySet<string>;
+  private readonly allowed: ReadonlySet<string> | 'any';
 
   constructor(
     private readonly client: SecretReader,
     private readonly opts: SecretResolverOptions,
   ) {
     this.ttlMs = opts.ttlMs ?? 60_000;
-    this.allowed = new Set(opts.allowedNamespaces ?? [opts.namespace]);
+    this.allowed = opts.allowedNamespaces === 'any' ? 'any' : new Set(opts.allowedNamespaces ?? [opts.namespace]);
   }
 
   async resolve(src: SecretSource): Promise<string> {
     if ('value' in src) return src.value;
     const ref = src.secretRef;
     const ns = ref.namespace ?? this.opts.namespace;
-    if (!this.allowed.has(ns)) throw new SecretError(`Secret ${ns}/${ref.name}: Potoo may not read Secrets in namespace ${ns}`, false);
+    if (!ns) throw new SecretError(`Secret ${ref.name}: no namespace given`, false);
+    if (this.allowed !== 'any' && !this.allowed.has(ns)) throw new SecretError(`Secret ${ns}/${ref.name}: Potoo may not read Secrets in namespace ${ns}`, false);
     const key = `${ns}/${ref.name}#${ref.key}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;

@@ -7,7 +7,8 @@ import { parseRetryAfter } from './http.js';
 import { SlidingWindowLimiter } from './ratelimit.js';
 import { SecretResolver } from './secrets.js';
 import { escapeMrkdwn, slackMessage } from './slack.js';
-import { notificationFromDelivery, retryableStatus, type Notification } from './types.js';
+import { DeliverySinks, notificationFromDelivery } from './deliveries.js';
+import { retryableStatus, type Notification } from './types.js';
 import { sign, verifySignature } from './webhook.js';
 
 describe('sliding-window limiter', () => {
@@ -91,12 +92,30 @@ describe('payloads', () => {
     expect(verifySignature('k', 'nope', '{"a":1}', s)).toBe(false);
   });
 
-  it('a Delivery becomes a Notification with a stable id', () => {
-    const d = notificationFromDelivery(
-      { rule: { pack: 'p', rule: 'r' }, channel: 'team-slack', audience: 'developer', detail: 'summary', subject: { kind: 'attribution', id: 'a1', namespace: 'ns' }, text: 'hello', data: {} },
-      { namespace: 'ns', severity: 'Critical', title: 'Blocked' },
-    );
-    expect(d).toMatchObject({ id: 'attribution:a1:team-slack:developer:summary', channel: 'team-slack', namespace: 'ns', text: 'hello', severity: 'Critical' });
+  it('notify-stage Deliveries become Notifications: events on the workload, chat via the policy target, reports skipped', () => {
+    const base = {
+      rule: { pack: 'notify-default', rule: 'r' },
+      audience: 'developer' as const,
+      detail: 'summary' as const,
+      subject: { kind: 'attribution' as const, id: 'a1', namespace: 'team-a' },
+      text: 'The namespace quota compute has no room',
+    };
+    const data = {
+      severity: 'Critical',
+      workload: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'team-a' },
+      constraints: [{ label: 'ResourceQuota compute' }, { label: 'a network policy (ingress) owned by the cluster' }],
+    };
+    const ev = notificationFromDelivery({ ...base, channel: 'event', data });
+    expect(ev).toMatchObject({ channel: 'kubernetes-event', severity: 'Critical', namespace: 'team-a', regarding: { kind: 'Deployment', name: 'web', namespace: 'team-a' }, reason: 'BlockedByConstraint', title: 'Deployment team-a/web blocked by ResourceQuota compute (+1 more)' });
+    expect(ev!.id).toBe('attribution:a1:kubernetes-event:developer:summary');
+    const target = { name: 'team-slack', type: 'slack', policy: 'team-a/notify', urlSecretRef: { namespace: 'team-a', name: 'slack-hook' } };
+    const sinks = new DeliverySinks({ client: { request: async () => ({}) as never } });
+    const chat = sinks.toNotification({ ...base, channel: 'slack', data: { ...data, target } });
+    expect(chat?.channel).toBe('slack:team-a/notify/team-slack');
+    expect(sinks.sinkFor(chat!.channel)?.type).toBe('slack');
+    expect(sinks.sinkFor('slack:unknown/x')).toBeUndefined();
+    expect(notificationFromDelivery({ ...base, channel: 'report', data })).toBeUndefined();
+    expect(notificationFromDelivery({ ...base, channel: 'slack', data })).toBeUndefined();
   });
 });
 

@@ -76,31 +76,3 @@ export class SinkError extends Error {
 export function retryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
-
-/** Build a Notification from a notify-stage Delivery plus what the caller knows about the signal. */
-export function notificationFromDelivery(
-  d: Delivery,
-  ctx: { namespace: string; severity: Severity; title: string; createdAt?: string; regarding?: ObjectRef; related?: ObjectRef; reason?: string; action?: string; facts?: Fact[]; url?: string },
-): Notification {
-  const n: Notification = {
-    id: `${d.subject.kind}:${d.subject.id}:${d.channel}:${d.audience}:${d.detail}`,
-    channel: d.channel,
-    namespace: ctx.namespace,
-    severity: ctx.severity,
-    audience: d.audience,
-    detail: d.detail,
-    title: ctx.title,
-    text: d.text,
-    subject: d.subject,
-    rule: d.rule,
-    createdAt: ctx.createdAt ?? new Date().toISOString(),
-    data: d.data,
-  };
-  if (ctx.facts) n.facts = ctx.facts;
-  if (ctx.regarding) n.regarding = ctx.regarding;
-  if (ctx.related) n.related = ctx.related;
-  if (ctx.reason) n.reason = ctx.reason;
-  if (ctx.action) n.action = ctx.action;
-  if (ctx.url) n.url = ctx.url;
-  return n;
-}
