@@ -183,7 +183,8 @@ const gkMatchArb = fc.record(
 );
 
 /** Gatekeeper: a cluster-scoped object is never disqualified by namespace fields. */
-function gatekeeperMatch(m: fc.RecordValue<typeof gkMatchArb>, r: Res): boolean {
+type GkMatch = typeof gkMatchArb extends fc.Arbitrary<infer T> ? T : never;
+function gatekeeperMatch(m: GkMatch, r: Res): boolean {
   const g = KIND_INFO[r.kind].group;
   if (!m.kinds.some((k) => (k.apiGroups.includes('*') || k.apiGroups.includes(g)) && k.kinds.includes(r.kind))) return false;
   const ns = r.namespace;
