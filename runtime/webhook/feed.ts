@@ -23,48 +23,55 @@ export interface StoreFeed {
 
 export const NAMESPACES_GVR: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
 
-/** A resource a pack's adapters want, before discovery settles its version. */
+/**
+ * What a pack's adapters read, before discovery settles versions: a group, narrowed by
+ * resource names or by kinds (neither: every resource of the group, as for Gatekeeper's
+ * one-CRD-per-template constraints).
+ */
 export interface WantedResource {
   group: string;
-  resource: string;
+  resources?: string[];
+  kinds?: string[];
   /** Acceptable versions (any served version when absent). */
   versions?: string[];
 }
 
 /** The resources the non-fallback adapters of these packs read, plus Namespaces. */
 export function wantedResources(packs: readonly CompiledPack[]): WantedResource[] {
-  const out = new Map<string, WantedResource>();
-  const add = (w: WantedResource): void => {
-    const key = `${w.group}|${w.resource}`;
-    const prev = out.get(key);
-    if (!prev) out.set(key, w);
-    else if (prev.versions && w.versions) prev.versions = [...new Set([...prev.versions, ...w.versions])];
-    else delete prev.versions;
-  };
-  add({ group: '', resource: 'namespaces', versions: ['v1'] });
+  const out: WantedResource[] = [{ group: '', resources: ['namespaces'], versions: ['v1'] }];
   for (const p of packs) {
     for (const a of p.adapters) {
       const m = a.match;
-      // The fallback (generic) adapter needs full API discovery, which is the controller's job.
-      if (m.fallback || m.group === undefined || m.group === '*' || !m.resources) continue;
-      const versions = m.versions && !m.versions.includes('*') ? [...m.versions] : undefined;
-      for (const r of m.resources) if (r !== '*') add({ group: m.group, resource: r, ...(versions ? { versions } : {}) });
+      // The fallback (generic) adapter needs a full scan of discovery, which is the controller's job.
+      if (m.fallback || m.group === undefined || m.group === '*') continue;
+      const w: WantedResource = { group: m.group };
+      if (m.resources && !m.resources.includes('*')) w.resources = [...m.resources];
+      if (m.kinds && !m.kinds.includes('*')) w.kinds = [...m.kinds];
+      if (m.versions && !m.versions.includes('*')) w.versions = [...m.versions];
+      out.push(w);
     }
   }
-  return [...out.values()];
+  return out;
 }
 
-/** Pick, for each wanted resource, the served version (the group's preferred one when acceptable). */
+/** For each served resource some wanted entry matches, the version to watch (the group's preferred one when acceptable). */
 export function resolveWanted(wanted: readonly WantedResource[], served: readonly ApiResource[]): { gvr: Gvr; kind: string }[] {
-  const out: { gvr: Gvr; kind: string }[] = [];
-  for (const w of wanted) {
-    const candidates = served
-      .filter((r) => r.group === w.group && r.resource === w.resource && (!w.versions || w.versions.includes(r.version)))
-      .sort((a, b) => Number(b.preferred) - Number(a.preferred));
-    const best = candidates[0];
-    if (best) out.push({ gvr: { group: best.group, version: best.version, resource: best.resource }, kind: best.kind });
+  const best = new Map<string, ApiResource>();
+  for (const r of served) {
+    if (!r.verbs.includes('list') || !r.verbs.includes('watch')) continue;
+    const ok = wanted.some(
+      (w) =>
+        w.group === r.group &&
+        (!w.resources || w.resources.includes(r.resource)) &&
+        (!w.kinds || w.kinds.includes(r.kind)) &&
+        (!w.versions || w.versions.includes(r.version)),
+    );
+    if (!ok) continue;
+    const key = `${r.group}|${r.resource}`;
+    const prev = best.get(key);
+    if (!prev || (r.preferred && !prev.preferred)) best.set(key, r);
   }
-  return out;
+  return [...best.values()].map((r) => ({ gvr: { group: r.group, version: r.version, resource: r.resource }, kind: r.kind })).sort((a, b) => gvrKey(a.gvr).localeCompare(gvrKey(b.gvr)));
 }
 
 export interface ListWatchFeedOptions {
@@ -92,7 +99,9 @@ export class ListWatchFeed implements StoreFeed {
 
   synced(): boolean {
     if (!this.discovered) return false;
-    for (const i of this.informers.values()) if (!i.synced) return false;
+    // A resource the ServiceAccount may not read (403) will not sync until RBAC changes:
+    // it must not hold readiness hostage; the informer logs it and keeps retrying.
+    for (const i of this.informers.values()) if (!i.synced && i.status().lastError?.status !== 403) return false;
     return true;
   }
 

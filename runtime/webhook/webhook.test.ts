@@ -226,3 +226,38 @@ describe('AdmissionHandler over the example cluster', () => {
     expect(r).toMatchObject({ status: 200, outcome: 'late', warnings: [] });
   });
 });
+
+describe('which resources the webhook watches', () => {
+  it('follows the adapters: named resources, kinds, or a whole group; only list+watch-able ones', async () => {
+    const { resolveWanted } = await import('./feed.js');
+    const res = (group: string, version: string, resource: string, kind: string, preferred = true, verbs = ['get', 'list', 'watch']) => ({ group, version, resource, kind, namespaced: true, verbs, shortNames: [], preferred });
+    const served = [
+      res('', 'v1', 'namespaces', 'Namespace'),
+      res('', 'v1', 'pods', 'Pod'),
+      res('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy'),
+      res('constraints.gatekeeper.sh', 'v1beta1', 'k8srequiredlabels', 'K8sRequiredLabels'),
+      res('constraints.gatekeeper.sh', 'v1alpha1', 'k8srequiredlabels', 'K8sRequiredLabels', false),
+      res('security.istio.io', 'v1', 'peerauthentications', 'PeerAuthentication'),
+      res('security.istio.io', 'v1', 'authorizationpolicies', 'AuthorizationPolicy'),
+      res('kyverno.io', 'v1', 'clusterpolicies', 'ClusterPolicy', true, ['get']),
+    ];
+    const wanted = [
+      { group: '', resources: ['namespaces'], versions: ['v1'] },
+      { group: 'networking.k8s.io', resources: ['networkpolicies'] },
+      { group: 'constraints.gatekeeper.sh' },
+      { group: 'security.istio.io', kinds: ['PeerAuthentication'] },
+      { group: 'kyverno.io', resources: ['clusterpolicies'] },
+    ];
+    expect(resolveWanted(wanted, served).map((r) => `${r.gvr.group}/${r.gvr.version}/${r.gvr.resource}`).sort()).toEqual(
+      ['/v1/namespaces', 'constraints.gatekeeper.sh/v1beta1/k8srequiredlabels', 'networking.k8s.io/v1/networkpolicies', 'security.istio.io/v1/peerauthentications'].sort(),
+    );
+  });
+
+  it('derives the wanted list from the built-in packs', async () => {
+    const { wantedResources } = await import('./feed.js');
+    const packs = await loadAllPacks();
+    const w = wantedResources(packs.packs);
+    expect(w).toContainEqual({ group: 'networking.k8s.io', resources: ['networkpolicies'] });
+    expect(w.some((x) => x.group === '' && x.resources?.includes('namespaces'))).toBe(true);
+  });
+});
