@@ -12,7 +12,8 @@
 // The direct path also records regex captures: a `matches` leaf that holds contributes
 // its named groups, which stages expose to later expressions as `match.<name>`.
 import { compileCel, type CompiledCel } from '../expr/cel.js';
-import { compileSafeRegex, type SafeRegex } from '../expr/regex.js';
+import { compileSafeRegex, MAX_INPUT_LENGTH, type SafeRegex } from '../expr/regex.js';
+import { requiredLiteral } from './literal.js';
 import { CEL_FACT, VARS_FACT, type EngineCondition } from './conditions.js';
 import { OPERATORS, OVERRIDES } from './operators.js';
 import { resolvePath, type DynamicFact } from './ruleset.js';
@@ -125,10 +126,16 @@ function compileNode(node: EngineCondition, dynamic: Readonly<Record<string, Dyn
     const re = regexFor(value);
     if (!re) return () => false;
     const named = re.groupNames.length > 0;
+    // A literal every match contains: most messages fail this substring test, and RE2
+    // (captures especially) costs microseconds. Inputs are cut as the regex cuts them.
+    const lit = requiredLiteral(value);
     return (vars, cap) => {
       const f = read(vars);
       if (typeof f !== 'string') return false;
+      if (lit !== undefined && !(f.length > MAX_INPUT_LENGTH ? f.slice(0, MAX_INPUT_LENGTH) : f).includes(lit)) return false;
       if (!cap || !named) return re.test(f);
+      // Without a literal, the cheap test screens out misses before the capturing exec.
+      if (lit === undefined && !re.test(f)) return false;
       const m = re.exec(f);
       if (!m) return false;
       for (const [k, v] of Object.entries(m.groups)) if (!(k in cap)) cap[k] = v;

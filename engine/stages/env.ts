@@ -2,9 +2,9 @@
 // library plus helpers that look things up in the fact store and constraint index of
 // the evaluation in progress (context.ts). Rule packs are compiled against it at load,
 // so a misspelt helper is a load error with a location, not a runtime surprise.
-import { defaultCelEnv, type CelEnv, type CelFunctionDef } from '../expr/cel.js';
+import { defaultCelEnv, fromCelValue, toCelValue, type CelEnv, type CelFunctionDef } from '../expr/cel.js';
 import { RegexCache } from '../expr/regex.js';
-import type { Constraint, Gvr, KubeObject } from '../model.js';
+import type { Gvr } from '../model.js';
 import { parseApiVersion, resolveKind } from '../gvr.js';
 import type { SelectingOptions } from '../store/store.js';
 import { currentContext, groupOf } from './context.js';
@@ -21,6 +21,20 @@ function labelsOf(v: unknown): Record<string, string> {
   const r = rec(v);
   if (r) for (const [k, x] of Object.entries(r)) if (typeof x === 'string') out[k] = x;
   return out;
+}
+
+/**
+ * Lookups return stored objects (constraints, Kubernetes objects) that CEL reads many
+ * times: converting each one through the per-object cache (toCelValue) instead of the
+ * list as a whole makes repeated lookups of the same objects nearly free. Handlers that
+ * do this are `raw`, so their plain-JSON arguments are read with `fromCelValue`.
+ */
+function celList(xs: readonly object[]): unknown[] {
+  return xs.map((x) => toCelValue(x));
+}
+
+function celObject(x: object | undefined | null): unknown {
+  return x ? toCelValue(x) : null;
 }
 
 function selectingOptions(v: unknown): SelectingOptions {
@@ -48,96 +62,111 @@ export const STAGE_FUNCTIONS: readonly CelFunctionDef[] = [
   {
     signature: 'constraint(string): dyn',
     description: 'The constraint with this id, or null',
-    handler: (id: string): Constraint | null => currentContext('constraint').view.constraint(id) ?? null,
+    raw: true,
+    handler: (id: string): unknown => celObject(currentContext('constraint').view.constraint(id)),
   },
   {
     signature: 'constraintsOf(string, string, string, string): list<dyn>',
     description: 'constraintsOf(apiVersion, resource, namespace, name): constraints adapted from that object',
-    handler: (apiVersion: string, resource: string, namespace: string, name: string): Constraint[] =>
-      currentContext('constraintsOf').view.constraintsOf(groupOf(apiVersion), resource, namespace, name),
+    raw: true,
+    handler: (apiVersion: string, resource: string, namespace: string, name: string): unknown[] =>
+      celList(currentContext('constraintsOf').view.constraintsOf(groupOf(apiVersion), resource, namespace, name)),
   },
   {
     signature: 'constraintsNamed(string, string, string): list<dyn>',
     description: "constraintsNamed(group, namespace, name): constraints from objects with this name in a group ('*' any) and namespace ('*' any)",
-    handler: (group: string, namespace: string, name: string): Constraint[] => currentContext('constraintsNamed').view.constraintsNamed(group, namespace, name),
+    raw: true,
+    handler: (group: string, namespace: string, name: string): unknown[] => celList(currentContext('constraintsNamed').view.constraintsNamed(group, namespace, name)),
   },
   {
     signature: 'constraintsFrom(string, string): list<dyn>',
     description: 'constraintsFrom(group, resource): every constraint adapted from that resource',
-    handler: (group: string, resource: string): Constraint[] => currentContext('constraintsFrom').view.constraintsFrom(group, resource),
+    raw: true,
+    handler: (group: string, resource: string): unknown[] => celList(currentContext('constraintsFrom').view.constraintsFrom(group, resource)),
   },
   {
     signature: 'constraintsIn(string): list<dyn>',
     description: 'constraintsIn(namespace): constraints whose scope names this namespace (quotas, limit ranges, namespaced policies), not the cluster-wide ones',
-    handler: (namespace: string): Constraint[] => currentContext('constraintsIn').view.constraintsIn(namespace),
+    raw: true,
+    handler: (namespace: string): unknown[] => celList(currentContext('constraintsIn').view.constraintsIn(namespace)),
   },
   {
     signature: 'constraintsOfType(string): list<dyn>',
-    handler: (type: string): Constraint[] => currentContext('constraintsOfType').view.constraintsOfType(type),
+    raw: true,
+    handler: (type: string): unknown[] => celList(currentContext('constraintsOfType').view.constraintsOfType(type)),
   },
   {
     signature: 'applicableTo(string, string, string): list<dyn>',
     description: 'applicableTo(namespace, kind, name): constraints applying to the workload that object belongs to (a Pod or ReplicaSet resolves to its Deployment)',
-    handler: (namespace: string, kind: string, name: string): Constraint[] => {
+    raw: true,
+    handler: (namespace: string, kind: string, name: string): unknown[] => {
       const view = currentContext('applicableTo').view;
       const w = view.workloadOf(namespace, kind, name);
-      return w ? view.applicableToWorkload(w) : [];
+      return w ? celList(view.applicableToWorkload(w)) : [];
     },
   },
   {
     signature: 'applicableToPod(string, dyn): list<dyn>',
     description: 'applicableToPod(namespace, labels): constraints applying to a pod with these labels',
-    handler: (namespace: string, labels: unknown): Constraint[] => currentContext('applicableToPod').view.applicableToPod(namespace, labelsOf(labels)),
+    raw: true,
+    handler: (namespace: string, labels: unknown): unknown[] => celList(currentContext('applicableToPod').view.applicableToPod(namespace, labelsOf(fromCelValue(labels)))),
   },
   {
     signature: 'applicableToSubject(): list<dyn>',
     description: 'Constraints applying to the subject: the admitted object, or the workload a requirement looks at',
-    handler: (): Constraint[] => {
+    raw: true,
+    handler: (): unknown[] => {
       const { ctx, subject } = subjectTarget('applicableToSubject');
-      return ctx.view.applicableToTarget(subject);
+      return celList(ctx.view.applicableToTarget(subject));
     },
   },
   {
     signature: 'workloadOf(string, string, string): dyn',
     description: 'workloadOf(namespace, kind, name): the workload (Deployment, StatefulSet, ...) an object belongs to, or null',
-    handler: (namespace: string, kind: string, name: string): unknown => currentContext('workloadOf').view.workloadOf(namespace, kind, name) ?? null,
+    raw: true,
+    handler: (namespace: string, kind: string, name: string): unknown => celObject(currentContext('workloadOf').view.workloadOf(namespace, kind, name)),
   },
   {
     signature: 'getObject(string, string, string, string): dyn',
     description: "getObject(apiVersion, resource, namespace, name): a stored object (any served version), or null; namespace '' for cluster-scoped",
-    handler: (apiVersion: string, resource: string, namespace: string, name: string): KubeObject | null =>
-      currentContext('getObject').view.getObject(groupOf(apiVersion), resource, namespace, name) ?? null,
+    raw: true,
+    handler: (apiVersion: string, resource: string, namespace: string, name: string): unknown =>
+      celObject(currentContext('getObject').view.getObject(groupOf(apiVersion), resource, namespace, name)),
   },
   {
     signature: 'objectsOf(string, string, string): list<dyn>',
     description: "objectsOf(apiVersion, resource, namespace): stored objects; namespace '*' for all, '' for cluster-scoped",
-    handler: (apiVersion: string, resource: string, namespace: string): KubeObject[] => currentContext('objectsOf').view.objectsOf(groupOf(apiVersion), resource, namespace),
+    raw: true,
+    handler: (apiVersion: string, resource: string, namespace: string): unknown[] => celList(currentContext('objectsOf').view.objectsOf(groupOf(apiVersion), resource, namespace)),
   },
   {
     signature: 'selecting(string, string, string): list<dyn>',
     description: 'selecting(apiVersion, resource, selectorPath): objects in the subject namespace whose selector selects the subject pods',
-    handler: (apiVersion: string, resource: string, path: string): KubeObject[] => {
+    raw: true,
+    handler: (apiVersion: string, resource: string, path: string): unknown[] => {
       const { ctx, subject } = subjectTarget('selecting');
-      return ctx.view.selecting(groupOf(apiVersion), resource, path, subject);
+      return celList(ctx.view.selecting(groupOf(apiVersion), resource, path, subject));
     },
   },
   {
     signature: 'selecting(string, string, string, dyn): list<dyn>',
     description: "selecting(apiVersion, resource, selectorPath, {'namespaces': 'all' | [extra], 'absent': 'all', 'selectorKind': 'map', 'labels': 'own'})",
-    handler: (apiVersion: string, resource: string, path: string, options: unknown): KubeObject[] => {
+    raw: true,
+    handler: (apiVersion: string, resource: string, path: string, options: unknown): unknown[] => {
       const { ctx, subject } = subjectTarget('selecting');
-      return ctx.view.selecting(groupOf(apiVersion), resource, path, subject, selectingOptions(options));
+      return celList(ctx.view.selecting(groupOf(apiVersion), resource, path, subject, selectingOptions(fromCelValue(options))));
     },
   },
   {
     signature: 'selectingLabels(string, string, string, string, dyn): list<dyn>',
     description: "selectingLabels(apiVersion, resource, selectorPath, namespace, labels): objects in a namespace ('*' all) whose selector selects these labels",
-    handler: (apiVersion: string, resource: string, path: string, namespace: string, labels: unknown): KubeObject[] => {
+    raw: true,
+    handler: (apiVersion: string, resource: string, path: string, namespace: string, labels: unknown): unknown[] => {
       const view = currentContext('selectingLabels').view;
-      const l = labelsOf(labels);
+      const l = labelsOf(fromCelValue(labels));
       const target = view.podTarget(namespace === '*' ? '' : namespace, l);
       const opts: SelectingOptions = namespace === '*' ? { namespaces: 'all', labels: 'own' } : { labels: 'own' };
-      return view.selecting(groupOf(apiVersion), resource, path, target, opts);
+      return celList(view.selecting(groupOf(apiVersion), resource, path, target, opts));
     },
   },
   {
@@ -147,12 +176,13 @@ export const STAGE_FUNCTIONS: readonly CelFunctionDef[] = [
   {
     signature: 'networkDenials(): list<dyn>',
     description: "For a flow signal: [{'constraint', 'tier' (deny|restrict|unknown), 'reason', 'direction'}] for policies that select the endpoint and allow nothing matching the peer and port",
+    raw: true,
     handler: (): unknown[] => {
       const ctx = currentContext('networkDenials');
       if (ctx.signal?.kind !== 'flow') throw new Error('networkDenials() works on flow signals only');
       const out: unknown[] = [];
       for (const q of questionsFor(ctx.signal, ctx.view)) {
-        for (const d of explainTraffic(q, ctx.view)) out.push({ constraint: d.constraint, tier: d.tier, reason: d.reason, direction: q.direction });
+        for (const d of explainTraffic(q, ctx.view)) out.push({ constraint: toCelValue(d.constraint), tier: d.tier, reason: d.reason, direction: q.direction });
       }
       return out;
     },
