@@ -2,6 +2,10 @@
 // with the loaded packs, re-adapts exactly the objects that change, and answers "which
 // constraints apply to this workload". The same class serves `potoo analyze` (a store
 // fed from files) and the controller (a store fed by informers).
+//
+// Adapters may read other objects through `facts.get` / `facts.list` (an admission
+// policy binding reads its policy). Each read is recorded, so when a read object is
+// added, changed or deleted, the objects that read it are adapted again.
 import type { Constraint, Gvr, KubeObject, Problem, Workload } from './model.js';
 import type { CompiledPack } from './pack/loader.js';
 import { AdaptStage, objectRef, type Skip } from './stages/adapt.js';
