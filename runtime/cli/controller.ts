@@ -25,6 +25,13 @@ function port(name: string, v: string | undefined, fallback: number): number {
   return n;
 }
 
+function count(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--${name} must be a whole number from 1 to 256 (got ${v})`);
+  return n;
+}
+
 function ownNamespace(): string {
   const env = process.env['POD_NAMESPACE'];
   if (env) return env;
@@ -43,7 +50,7 @@ export const controllerCommand: Command = {
     '    [--rescan-interval 5m] [--crd-rescan-delay 2s]',
     '    [--no-leader-elect] [--lease-name potoo-controller] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]',
     '    [--http-host 0.0.0.0] [--http-port 8080]',
-    '    [--report-debounce 250ms] [--report-max-delay 1s] [--report-exclude-namespace <ns>[,...]]',
+    '    [--report-debounce 250ms] [--report-max-delay 1s] [--report-concurrency 8] [--report-exclude-namespace <ns>[,...]]',
     '    [--watch-idle-timeout 150s] [--resync-period 15m] [--max-configmap-pack-bytes 1048576]',
     '    [--packs <files|dirs>] [--no-builtin] [--log-level info]',
   ].join('\n'),
@@ -67,6 +74,7 @@ export const controllerCommand: Command = {
       'report-debounce': { value: true },
       'report-max-delay': { value: true },
       'report-exclude-namespace': { value: true, repeat: true },
+      'report-concurrency': { value: true },
       'watch-idle-timeout': { value: true },
       'resync-period': { value: true },
       'max-configmap-pack-bytes': { value: true },
@@ -105,6 +113,7 @@ export const controllerCommand: Command = {
         debounceMs: duration('report-debounce', flag(args, 'report-debounce'), 250),
         maxDelayMs: duration('report-max-delay', flag(args, 'report-max-delay'), 1000),
         excludeNamespaces: flagList(args, 'report-exclude-namespace'),
+        concurrency: count('report-concurrency', flag(args, 'report-concurrency'), 8),
       },
       informer: {
         idleTimeoutMs: duration('watch-idle-timeout', flag(args, 'watch-idle-timeout'), 150_000),

@@ -12,7 +12,8 @@ export const REPORT_SCHEMA = 'potoo.io/constraint-report/v1';
 export interface ReportWorkloadRef {
   kind: string;
   name: string;
-  reasons: string[];
+  /** Reasons particular to this workload, beyond the entry's shared ones. */
+  reasons?: string[];
 }
 
 export interface ReportEntry {
@@ -24,6 +25,8 @@ export interface ReportEntry {
   rule: string;
   summary: string;
   appliesTo: string;
+  /** Why it applies: the reasons most listed workloads share. */
+  reasons: string[];
   workloads: ReportWorkloadRef[];
   remediation: RemediationStep[];
 }
@@ -53,7 +56,6 @@ export interface MachineSection {
     tags: string[];
     workloads: string[];
   }[];
-  workloads: { kind: string; name: string; constraints: string[] }[];
   omitted?: { entries: number; details: boolean };
 }
 
@@ -70,7 +72,7 @@ export interface ReportOptions {
   maxBytes?: number;
   /** Workloads listed per entry (the machine section always has all of them). */
   maxWorkloadsPerEntry?: number;
-  /** Reasons listed per workload. */
+  /** Reasons listed per workload (and twice as many shared ones per entry). */
   maxReasons?: number;
 }
 
@@ -134,9 +136,9 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
   if (items.length === 0 && workloads.length === 0) return undefined;
 
   const summary: ReportSummary = { total: items.length, critical: 0, warning: 0, info: 0, workloads: workloads.length, affectedWorkloads: 0, byType: {} };
-  const affected = new Map<string, { kind: string; name: string; constraints: string[] }>();
+  const affected = new Set<string>();
   const entries: ReportEntry[] = [];
-  const machine: MachineSection = { schema: REPORT_SCHEMA, namespace, constraints: [], workloads: [] };
+  const machine: MachineSection = { schema: REPORT_SCHEMA, namespace, constraints: [] };
   for (const it of items) {
     const c = it.constraint;
     if (c.severity === 'Critical') summary.critical++;
@@ -144,12 +146,12 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
     else summary.info++;
     summary.byType[c.type] = (summary.byType[c.type] ?? 0) + 1;
     const wls = [...it.workloads].sort(wlSort);
-    for (const w of wls) {
-      const k = workloadKey({ kind: w.kind, namespace, name: w.name });
-      let a = affected.get(k);
-      if (!a) affected.set(k, (a = { kind: w.kind, name: w.name, constraints: [] }));
-      a.constraints.push(c.id);
-    }
+    for (const w of wls) affected.add(workloadKey({ kind: w.kind, namespace, name: w.name }));
+    // A reason that names the workload itself ("the pods it creates (Pod ns/web-*)") adds
+    // nothing next to its name; without them most workloads share one set of reasons,
+    // which the entry states once.
+    const listed = wls.slice(0, maxWl).map((w) => ({ kind: w.kind, name: w.name, reasons: w.reasons().filter((r) => !r.includes(`${namespace}/${w.name}`)) }));
+    const shared = typicalReasons(listed.map((w) => w.reasons));
     const source: ReportEntry['source'] = { apiVersion: c.source.apiVersion, kind: c.source.kind, name: c.source.name };
     if (c.source.namespace) source.namespace = c.source.namespace;
     entries.push({
@@ -161,7 +163,11 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
       rule: `${c.rule.pack}/${c.rule.rule}`,
       summary: c.summary,
       appliesTo: reach(wls.length, workloads.length, it.namespaceWide),
-      workloads: wls.slice(0, maxWl).map((w) => ({ kind: w.kind, name: w.name, reasons: w.reasons().slice(0, maxReasons) })),
+      reasons: shared.slice(0, maxReasons * 2),
+      workloads: listed.map((w) => {
+        const own = w.reasons.filter((r) => !shared.includes(r)).slice(0, maxReasons);
+        return own.length ? { kind: w.kind, name: w.name, reasons: own } : { kind: w.kind, name: w.name };
+      }),
       remediation: c.remediation,
     });
     machine.constraints.push({
@@ -178,9 +184,22 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
     });
   }
   summary.affectedWorkloads = affected.size;
-  machine.workloads = [...affected.values()].sort(wlSort);
   const content: ReportContent = { summary, entries, machine, truncated: false };
   return fit(content, maxBytes);
+}
+
+/** The most common list of reasons (the first of the most common on a tie). */
+function typicalReasons(lists: readonly string[][]): string[] {
+  const counts = new Map<string, { n: number; list: string[] }>();
+  for (const l of lists) {
+    const k = JSON.stringify(l);
+    const c = counts.get(k);
+    if (c) c.n++;
+    else counts.set(k, { n: 1, list: l });
+  }
+  let best: { n: number; list: string[] } | undefined;
+  for (const c of counts.values()) if (!best || c.n > best.n) best = c;
+  return best?.list ?? [];
 }
 
 function reach(n: number, total: number, namespaceWide: boolean): string {
@@ -202,8 +221,7 @@ function fit(content: ReportContent, maxBytes: number): ReportContent {
   content.machine.omitted = { entries: 0, details: true };
   if (size() <= maxBytes) return content;
   for (const e of content.entries) {
-    e.workloads = e.workloads.slice(0, 5);
-    for (const w of e.workloads) w.reasons = w.reasons.slice(0, 1);
+    e.workloads = e.workloads.slice(0, 5).map((w) => ({ kind: w.kind, name: w.name }));
   }
   let dropped = 0;
   // Entries are sorted most severe first; cut from the end in halves until it fits.

@@ -61,8 +61,12 @@ export class ReportWriter {
   private readonly informer: Informer;
   private readonly dirty = new Map<string, { first: number; last: number }>();
   private readonly inFlight = new Set<string>();
-  /** What we last wrote per namespace (JSON-normalized), to recognise our own echoes. */
-  private readonly written = new Map<string, unknown>();
+  /**
+   * What we last wrote per namespace and the resourceVersion it got. A report still at
+   * that version is ours, whatever the apiserver did to it on the way in (defaulting,
+   * pruning), so neither its echo nor a rebuild with the same content writes again.
+   */
+  private readonly written = new Map<string, { content: unknown; rv: string | undefined }>();
   private timer: NodeJS.Timeout | undefined;
   private enabled = false;
   private stopped = false;
@@ -263,12 +267,16 @@ export class ReportWriter {
       }
       // JSON round trip: what the apiserver stores has no undefined fields.
       const content = JSON.parse(JSON.stringify(built)) as ReportContent;
-      if (existing && jsonEqual(contentOf(existing.status), content)) {
-        this.written.set(ns, content);
+      const mine = this.written.get(ns);
+      const existingRv = (existing?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      const same = existing && (jsonEqual(contentOf(existing.status), content) || (mine !== undefined && mine.rv === existingRv && jsonEqual(mine.content, content)));
+      if (same) {
+        if (!mine || mine.rv !== existingRv) this.written.set(ns, { content, rv: existingRv });
         this.s.unchanged++;
         m?.reportWrites.inc({ result: 'unchanged' });
         return;
       }
+      const tBuilt = performance.now();
       if (!existing) {
         try {
           await this.client.create(collectionPath(GVR.constraintReports, ns), {
@@ -281,19 +289,32 @@ export class ReportWriter {
           if (!KubeApiError.is(err, 409)) throw err;
         }
       }
-      this.written.set(ns, content);
+      const tCreated = performance.now();
+      this.written.set(ns, { content, rv: undefined });
       const status: Status = { ...content, lastUpdateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), generatedBy: this.opts.identity };
       // JSON patch `add` replaces the whole status (a merge patch would keep stale keys).
-      await this.client.request({
+      const updated = await this.client.request<{ metadata?: { resourceVersion?: string } }>({
         method: 'PATCH',
         path: objectPath(GVR.constraintReports, ns, REPORT_NAME, 'status'),
         body: [{ op: 'add', path: '/status', value: status }],
         contentType: 'application/json-patch+json',
       });
+      this.written.set(ns, { content, rv: updated?.metadata?.resourceVersion });
       this.s.written++;
       this.s.lastWrite = new Date().toISOString();
       m?.reportWrites.inc({ result: existing ? 'updated' : 'created' });
-      this.opts.log.debug({ namespace: ns, idleMs: Math.round(tIdle - t0), totalMs: Math.round(performance.now() - t0), entries: content.entries.length }, 'ConstraintReport written');
+      this.opts.log.debug(
+        {
+          namespace: ns,
+          idleMs: Math.round(tIdle - t0),
+          buildMs: Math.round(tBuilt - tIdle),
+          createMs: Math.round(tCreated - tBuilt),
+          patchMs: Math.round(performance.now() - tCreated),
+          entries: content.entries.length,
+          bytes: JSON.stringify(status).length,
+        },
+        'ConstraintReport written',
+      );
       if (first !== undefined) m?.reportLatency.observe((Date.now() - first) / 1000);
     } catch (err) {
       this.written.delete(ns);
@@ -318,8 +339,9 @@ export class ReportWriter {
       if (!ns) continue;
       if (c.type !== 'DELETED') {
         const mine = this.written.get(ns);
+        const rv = (c.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
         // Our own write echoing back: nothing to do.
-        if (mine !== undefined && jsonEqual(contentOf(c.object.status), mine)) continue;
+        if (mine !== undefined && ((mine.rv !== undefined && mine.rv === rv) || jsonEqual(contentOf(c.object.status), mine.content))) continue;
         // A report we created but have not filled in yet (create, then status patch).
         if (c.type === 'ADDED' && c.object.status === undefined && this.inFlight.has(ns)) continue;
       }
