@@ -24,15 +24,34 @@ export interface ManifestResult {
 }
 
 /** Turn one file's text into objects; every rejected document is a located problem. */
+/** Above this size a JSON document skips the YAML parser: its node tree costs ~50x the text. */
+const JSON_FAST_PATH_BYTES = 1024 * 1024;
+
 export function objectsFromText(text: string, file: string, opts: ManifestOptions = {}): ManifestResult {
-  const stream = parseYamlStream(text, file, opts.limits ?? DEFAULT_YAML_LIMITS);
-  const out: ManifestResult = { objects: [], problems: [...stream.problems] };
-  for (const doc of stream.documents) {
-    collect(doc.value, file, doc.start.line, out, (i) => doc.locate(['items', i]).line);
+  const out: ManifestResult = { objects: [], problems: [] };
+  const json = text.length > JSON_FAST_PATH_BYTES && /^\s*[[{]/.test(text) ? parseJson(text) : undefined;
+  if (json !== undefined) {
+    // Line numbers are lost on this path; `kubectl get -o json` dumps are one document anyway.
+    collect(json, file, 1, out, () => 1);
+  } else {
+    const stream = parseYamlStream(text, file, opts.limits ?? DEFAULT_YAML_LIMITS);
+    out.problems.push(...stream.problems);
+    for (const doc of stream.documents) {
+      collect(doc.value, file, doc.start.line, out, (i) => doc.locate(['items', i]).line);
+    }
   }
   const ns = opts.defaultNamespace ?? 'default';
   out.objects = out.objects.map((s) => (needsNamespace(s.object) ? { ...s, object: { ...s.object, metadata: { ...s.object.metadata, namespace: ns } } } : s));
   return out;
+}
+
+/** undefined when the text is not valid JSON (the YAML path then reports where). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function needsNamespace(obj: KubeObject): boolean {
