@@ -185,3 +185,31 @@ describe('evaluateTraffic', () => {
     expect(e).toEqual({ kind: 'pod', namespace: 'web', labels: { app: 'api' } });
   });
 });
+
+describe('resolveEndpoint', () => {
+  it('reads workloads, label lists (keys may hold a slash), addresses, entities and DNS names', async () => {
+    const { analyzeObjects } = await import('./analyzer.js');
+    const { resolveEndpoint } = await import('./traffic.js');
+    const a = await analyzeObjects(
+      [
+        {
+          object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { 'app.kubernetes.io/name': 'web' } }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }] } } } },
+          file: 'x',
+          line: 0,
+        },
+      ],
+      [],
+    );
+    const w = resolveEndpoint(a, 'shop/Deployment/web');
+    expect(w.ok && w.endpoint.kind === 'pod' && w.endpoint.ports?.[0]?.containerPort).toBe(8080);
+    expect(resolveEndpoint(a, 'shop/deployment/web').ok).toBe(true);
+    expect(resolveEndpoint(a, 'shop/web').ok).toBe(true);
+    const l = resolveEndpoint(a, 'shop/app.kubernetes.io/name=web,tier=fe');
+    expect(l.ok && l.endpoint).toEqual({ kind: 'pod', namespace: 'shop', labels: { 'app.kubernetes.io/name': 'web', tier: 'fe' }, ports: [], namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } });
+    expect(resolveEndpoint(a, '10.0.0.1')).toEqual({ ok: true, endpoint: { kind: 'external', ip: '10.0.0.1' } });
+    expect(resolveEndpoint(a, 'kube-apiserver')).toEqual({ ok: true, endpoint: { kind: 'entity', entity: 'kube-apiserver' } });
+    expect(resolveEndpoint(a, 'api.example.com')).toEqual({ ok: true, endpoint: { kind: 'external', fqdn: 'api.example.com' } });
+    expect(resolveEndpoint(a, 'shop/Deployment/nope')).toEqual({ ok: false, error: 'no workload Deployment/nope in namespace shop' });
+    expect(resolveEndpoint(a, 'nonsense').ok).toBe(false);
+  });
+});

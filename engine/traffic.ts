@@ -446,7 +446,10 @@ export function resolveEndpoint(a: AnalyzerLike, text: string): EndpointResult {
   if (s === '') return { ok: false, error: 'empty endpoint' };
   if (parseIP(s).ok) return { ok: true, endpoint: { kind: 'external', ip: s } };
   if (ENTITY_NAMES.has(s)) return { ok: true, endpoint: s.startsWith('world') ? { kind: 'entity', entity: s } : { kind: 'entity', entity: s } };
-  const parts = s.split('/');
+  const slash = s.indexOf('/');
+  // Labels may contain '/' themselves (app.kubernetes.io/name=x): everything after the
+  // namespace is a label list as soon as it has an '='.
+  const parts = slash > 0 && s.slice(slash + 1).includes('=') ? [s.slice(0, slash), s.slice(slash + 1)] : s.split('/');
   if (parts.length === 1) {
     if (s.includes('.')) return { ok: true, endpoint: { kind: 'external', fqdn: s } };
     return { ok: false, error: `cannot read endpoint ${s}: write namespace/Kind/name, namespace/label=value,..., an IP address, an entity or a DNS name` };
