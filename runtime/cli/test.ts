@@ -1,8 +1,7 @@
 // `potoo test`: run rule-pack tests; failing cases print with a diff; exit 1 on failure.
 import { formatProblem } from '../../engine/model.js';
-import { formatTestResults, runPackTests, type TestCaseResult } from '../../engine/testing/packtest.js';
+import { formatTestResults, runPackTests, type TestCaseResult } from '../../engine/testing/index.js';
 // Registers the attributions / findings / deliveries expectations.
-import '../../engine/testing/stagetests.js';
 import { loadAllPacks, loadPackFiles } from '../packs.js';
 import { bool, parseArgs, UsageError } from './args.js';
 import { EXIT, type Command } from './main.js';

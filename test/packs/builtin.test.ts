@@ -1,7 +1,7 @@
 // The built-in packs are tested with `potoo test`, exactly as a user's pack would be.
 import { describe, expect, it } from 'vitest';
 import { loadAllPacks } from '../../runtime/packs.js';
-import { formatTestResults, runPackTests } from '../../engine/testing/packtest.js';
+import { formatTestResults, runPackTests } from '../../engine/testing/index.js';
 import { loadPacks } from '../../engine/pack/loader.js';
 
 describe('built-in rule packs', async () => {
