@@ -160,6 +160,17 @@ export function compileDirect(tree: EngineCondition, dynamic: Readonly<Record<st
  */
 export function collectCaptures(tree: EngineCondition, vars: Vars, dynamic: Readonly<Record<string, DynamicFact>> = {}): Captures {
   const out: Captures = {};
+  // Same short-circuit order as the direct path when the tree compiles; otherwise every
+  // plain-variable `matches` leaf that holds (a superset: `any` branches after a true one too).
+  const d = compileDirect(tree, dynamic);
+  if (d) {
+    try {
+      d(vars, out);
+    } catch {
+      // The engine reported the failure already; captures are best effort.
+    }
+    return out;
+  }
   const walk = (n: EngineCondition): void => {
     if ('all' in n) n.all.forEach(walk);
     else if ('any' in n) n.any.forEach(walk);
