@@ -196,3 +196,34 @@ describe('peer selection: only the selected peers are allowed', () => {
     );
   });
 });
+
+describe('bad input: half-written and garbage specs', () => {
+  const KEYS_SEEN = ['spec', 'specs', 'ingress', 'egress', 'ingressDeny', 'egressDeny', 'endpointSelector', 'nodeSelector', 'fromEndpoints', 'toEndpoints', 'toPorts', 'ports', 'port', 'protocol', 'rules', 'http', 'dns', 'kafka', 'fromEntities', 'toEntities', 'toCIDR', 'toCIDRSet', 'cidr', 'except', 'toFQDNs', 'matchName', 'matchPattern', 'matchLabels', 'matchExpressions', 'key', 'operator', 'values', 'action', 'from', 'to', 'source', 'operation', 'when', 'selector', 'subject', 'namespaces', 'pods', 'namespaceSelector', 'podSelector', 'priority', 'name', 'mtls', 'mode', 'portLevelMtls', 'jwtRules', 'issuer', 'workloadSelector', 'labels', 'hosts', 'outboundTrafficPolicy', 'targetRefs', 'kind', 'principals', 'networks', 'domainNames', 'namedPort', 'portNumber', 'portRange', 'policyTypes', 'ipBlock', 'enableDefaultDeny', 'icmps', 'fields', 'type', 'family'];
+  const leaf = fc.oneof(fc.constantFrom('', 'x', '80', 'TCP', 'ALLOW', 'DENY', 'Allow', 'Pass', 'STRICT', '*/*', './*', 'a/b', '10.0.0.0/8', 'world', 'k8s:app', 'In', 'in', '0', 'http'), fc.integer({ min: -1, max: 70000 }), fc.boolean(), fc.constant(null));
+  const tree = fc.letrec((tie) => ({ node: fc.oneof({ maxDepth: 5 }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom(...KEYS_SEEN), tie('node'), { maxKeys: 4 })) })).node;
+  const KINDS: [string, string][] = [
+    ['networking.k8s.io/v1', 'NetworkPolicy'],
+    ['cilium.io/v2', 'CiliumNetworkPolicy'],
+    ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy'],
+    ['security.istio.io/v1', 'AuthorizationPolicy'],
+    ['security.istio.io/v1beta1', 'PeerAuthentication'],
+    ['security.istio.io/v1', 'RequestAuthentication'],
+    ['networking.istio.io/v1alpha3', 'Sidecar'],
+    ['policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy'],
+    ['policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy'],
+  ];
+
+  it('every object yields a constraint, a reported skip or a located problem; nothing throws', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...KINDS), tree, fc.option(tree), async ([apiVersion, kind], spec, specs) => {
+        const clusterScoped = kind.includes('Clusterwide') || kind.includes('Admin');
+        const obj: KubeObject = { apiVersion, kind, metadata: clusterScoped ? { name: 'x' } : { name: 'x', namespace: 'a' }, spec };
+        if (specs !== null) obj.specs = specs;
+        const a = await analyzeObjects([{ object: obj, file: 'gen', line: 0 }], await packs());
+        const said = a.allConstraints().length + a.skipped().length + a.problems().filter((p) => p.object !== undefined).length;
+        expect(said, JSON.stringify(obj)).toBeGreaterThan(0);
+      }),
+      { numRuns: 150, seed: 20261125 },
+    );
+  });
+});
