@@ -198,7 +198,7 @@ async function main(): Promise<void> {
       operation: label,
       size: `${raw.length} signals`,
       time: `${Math.round(raw.length / (total / 1000))}/s; p50 ${percentile(t.perItemUs, 50).toFixed(0)} us, p99 ${percentile(t.perItemUs, 99).toFixed(0)} us`,
-      memory: `heap +${mb(process.memoryUsage().heapUsed - heap0)}, RSS peak ${mb(peakRss())}`,
+      memory: `heap ${mb(process.memoryUsage().heapUsed)} (${mb(heap0)} after load), RSS peak ${mb(peakRss())}`,
       note: `${((t.attributed / raw.length) * 100).toFixed(0)}% attributed; normalize ${((n.ms / total) * 100).toFixed(0)}% of time${note ? '; ' + note : ''}`,
     });
   };
