@@ -1,8 +1,13 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { analyzeObjects } from '../analyzer.js';
 import type { KubeObject } from '../model.js';
 import { loadPacks, type CompiledPack } from '../pack/loader.js';
-import { eventSignal, messageSignal } from '../signals.js';
+import { SIGNAL_KINDS, eventSignal, messageSignal } from '../signals.js';
+import { objectsFromText } from '../source/manifests.js';
 import { CorrelateStage } from './correlate.js';
 import { stageCelEnv } from './env.js';
 
@@ -175,5 +180,35 @@ describe('correlate stage', () => {
     const r = c.value.evaluate({});
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toMatch(/only available in requirement, correlation and notification rules/);
+  });
+});
+
+describe('correlate stage on arbitrary input', () => {
+  const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+  const files = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.yaml')).map((f) => join(root, dir, f));
+
+  it('never throws, whatever arrives, with the built-in packs over the scenario cluster', async () => {
+    const packs = [...files('adapters'), ...files('rules/correlations')].flatMap((f) => loadPacks(readFileSync(f, 'utf8'), { file: f }).packs);
+    const objects = files('test/scenarios/cluster').flatMap((f) => objectsFromText(readFileSync(f, 'utf8'), f).objects);
+    const stage = new CorrelateStage(packs, await analyzeObjects(objects, packs));
+    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('exceeded quota: compute', 'admission webhook "x" denied the request', 'violates PodSecurity "a:b"', '0/1 nodes are available: 1 Insufficient cpu'));
+    const shaped = fc.record({
+      involvedObject: fc.record({ kind: fc.constantFrom('Pod', 'ReplicaSet', 'Job', 'x'), name: fc.string({ maxLength: 20 }), namespace: fc.constantFrom('shop', 'data', '', 'nope') }),
+      reason: fc.constantFrom('FailedCreate', 'FailedScheduling', 'PolicyViolation', ''),
+      message: text,
+      verdict: fc.constantFrom('DROPPED', 2),
+      drop_reason_desc: fc.constantFrom('POLICY_DENIED', 133, 'X'),
+      source: fc.anything({ maxDepth: 2 }),
+      destination: fc.record({ namespace: fc.constantFrom('shop', 'data'), pod_name: fc.string({ maxLength: 12 }), labels: fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }) }),
+      request: fc.record({ operation: fc.constantFrom('CREATE', 'UPDATE'), namespace: fc.constantFrom('shop', 'data'), object: fc.anything({ maxDepth: 3 }) }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...SIGNAL_KINDS), fc.oneof(fc.anything({ maxDepth: 4, withNullPrototype: true }), shaped), async (kind, raw) => {
+        const r = await stage.correlateInput(kind, raw);
+        expect(Array.isArray(r.problems)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    stage.dispose();
   });
 });
