@@ -3,7 +3,7 @@ import type { Constraint, Gvr, KubeObject, Problem, RemediationStep, Scope, Seve
 import { AUDIENCES, SEVERITIES } from '../model.js';
 import type { CompiledAdapter, CompiledPack } from '../pack/loader.js';
 import type { CompiledValue } from '../expr/value.js';
-import { RuleSet } from '../rules/ruleset.js';
+import { RuleRunner } from './runner.js';
 import { compactScope, validateScope } from '../scopecheck.js';
 import { sourceKey } from '../store/constraints.js';
 import { bindLets, evalField, type Vars } from './evaluate.js';
@@ -50,13 +50,21 @@ const MAX_CONSTRAINTS_PER_OBJECT = 1000;
 export class AdaptStage {
   private readonly adapters: CompiledAdapter[];
   private readonly fallback: CompiledAdapter[];
-  private readonly ruleSets = new Map<string, RuleSet<CompiledAdapter>>();
+  /** GVR/kind -> the adapter rules offered such objects (computed once per key). */
+  private readonly offered = new Map<string, CompiledAdapter[]>();
+  private readonly runner: RuleRunner<CompiledAdapter>;
   readonly stats: AdaptStats = { objects: 0, engineMs: 0, emitMs: 0 };
 
   constructor(packs: readonly CompiledPack[]) {
     const all = packs.flatMap((p) => p.adapters);
     this.adapters = all.filter((a) => !a.match.fallback);
     this.fallback = all.filter((a) => a.match.fallback);
+    this.runner = new RuleRunner(all);
+  }
+
+  /** How many condition runs were compiled closures versus json-rules-engine runs. */
+  get conditionRuns(): { direct: number; engine: number } {
+    return this.runner.stats;
   }
 
   /** Does any non-fallback adapter claim this GVR (and kind)? */
@@ -64,33 +72,32 @@ export class AdaptStage {
     return this.adapters.some((a) => matchesGvr(a, gvr, kind));
   }
 
-  private ruleSetFor(gvr: Gvr, kind: string | undefined): RuleSet<CompiledAdapter> {
+  private rulesFor(gvr: Gvr, kind: string | undefined): CompiledAdapter[] {
     const key = `${gvr.group}/${gvr.version}/${gvr.resource}/${kind ?? ''}`;
-    let rs = this.ruleSets.get(key);
-    if (!rs) {
-      let rules = this.adapters.filter((a) => matchesGvr(a, gvr, kind));
+    let rules = this.offered.get(key);
+    if (!rules) {
+      rules = this.adapters.filter((a) => matchesGvr(a, gvr, kind));
       if (rules.length === 0) rules = this.fallback.filter((a) => matchesGvr(a, gvr, kind));
-      rs = new RuleSet(rules.map((a) => ({ id: `${a.pack}/${a.name}`, conditions: a.conditions, payload: a })));
-      this.ruleSets.set(key, rs);
+      this.offered.set(key, rules);
     }
-    return rs;
+    return rules;
   }
 
   async adapt(input: AdaptInput): Promise<AdaptOutput> {
     const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: 0 };
     const obj = input.object;
     const ref = objectRef(obj);
-    const rs = this.ruleSetFor(input.gvr, obj.kind);
-    out.offered = rs.size;
-    if (rs.size === 0) return out;
+    const rules = this.rulesFor(input.gvr, obj.kind);
+    out.offered = rules.length;
+    if (rules.length === 0) return out;
     this.stats.objects++;
     const vars: Vars = { object: obj, namespace: input.namespace ?? {}, gvr: input.gvr, facts: input.facts ?? new FactLookup(NO_FACTS) };
     const t0 = performance.now();
-    const r = await rs.evaluate(vars);
+    const r = this.runner.runSync(vars, rules) ?? (await this.runner.run(vars, rules));
     const t1 = performance.now();
     this.stats.engineMs += t1 - t0;
-    for (const e of r.errors) out.problems.push({ severity: 'error', object: ref, rule: e.id, message: `conditions failed: ${e.message}` });
-    for (const a of r.fired) {
+    for (const e of r.errors) out.problems.push({ severity: 'error', object: ref, pack: e.rule.pack, rule: e.rule.name, message: `conditions failed: ${e.message}` });
+    for (const { rule: a } of r.fired) {
       this.emitFor(a, input, vars, out);
       if (out.constraints.length > MAX_CONSTRAINTS_PER_OBJECT) {
         out.constraints.length = MAX_CONSTRAINTS_PER_OBJECT;

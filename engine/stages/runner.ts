@@ -28,6 +28,25 @@ export interface RunnerStats {
   engine: number;
 }
 
+/**
+ * How conditions run. `compiled` (the default): trees whose facts and operators are all
+ * synchronous become closures with json-rules-engine's semantics (engine/rules/direct.ts,
+ * checked against json-rules-engine by a property test), anything else goes through
+ * json-rules-engine. `engine`: every rule through json-rules-engine, the reference.
+ */
+export type ConditionMode = 'compiled' | 'engine';
+
+let defaultMode: ConditionMode = 'compiled';
+
+/** Chosen once by the runtime (flag or POTOO_CONDITIONS); runners built afterwards use it. */
+export function setConditionMode(mode: ConditionMode): void {
+  defaultMode = mode;
+}
+
+export function conditionMode(): ConditionMode {
+  return defaultMode;
+}
+
 export class RuleRunner<R extends RunnableRule> {
   private readonly direct = new Map<R, DirectCheck>();
   private readonly engines = new Map<R, RuleSet<R>>();
@@ -42,7 +61,7 @@ export class RuleRunner<R extends RunnableRule> {
         this.direct.set(r, () => true);
         continue;
       }
-      const d = compileDirect(r.conditions.tree, dynamic);
+      const d = defaultMode === 'compiled' ? compileDirect(r.conditions.tree, dynamic) : undefined;
       if (d) this.direct.set(r, d);
       else this.engines.set(r, new RuleSet([{ id: `${r.pack}/${r.name}`, conditions: r.conditions, payload: r }], { ...dynamic }));
     }

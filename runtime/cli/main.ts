@@ -33,6 +33,11 @@ async function help(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // POTOO_CONDITIONS=engine runs every rule condition through json-rules-engine (the
+  // reference semantics) instead of compiled closures; see engine/stages/runner.ts.
+  const mode = process.env.POTOO_CONDITIONS;
+  if (mode === 'engine' || mode === 'compiled') (await import('../../engine/stages/runner.js')).setConditionMode(mode);
+  else if (mode) process.stderr.write(`potoo: ignoring POTOO_CONDITIONS=${mode} (use engine or compiled)\n`);
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write((await help()) + '\n');
     return name ? EXIT.ok : EXIT.usage;
