@@ -5,7 +5,7 @@
 //
 //   details:
 //     direction: ingress | egress      whose traffic: into the selected pods, or out of them
-//     tier: admin | namespace | baseline | mesh
+//     tier: admin | namespace | baseline | transport | mesh
 //                                      admin    evaluated first, by ascending priority; the
 //                                               first matching rule decides (allow, deny, or
 //                                               pass to the namespace tier)  [AdminNetworkPolicy]
@@ -14,7 +14,9 @@
 //                                               rule matches passes          [NetworkPolicy, Cilium]
 //                                      baseline only when the namespace tier does not isolate;
 //                                               first matching rule decides   [BaselineAdminNetworkPolicy]
-//                                      mesh     evaluated after L3/L4 with namespace-tier rules
+//                                      transport after L3/L4, namespace-tier rules over who may
+//                                               connect at all (mutual TLS)   [Istio PeerAuthentication]
+//                                      mesh     then request authorization, namespace-tier rules
 //                                                                              [Istio AuthorizationPolicy, Sidecar]
 //     priority: number                 admin tier: lower is evaluated first
 //     isolates: bool                   selecting a pod puts that direction in default deny
@@ -33,10 +35,10 @@ import { globMatch } from './scope.js';
 import { containsIP, parseCIDR, parseIP } from './expr/net.js';
 
 export type NetworkDirection = 'ingress' | 'egress';
-export type NetworkTier = 'admin' | 'namespace' | 'baseline' | 'mesh';
+export type NetworkTier = 'admin' | 'namespace' | 'baseline' | 'transport' | 'mesh';
 export type NetworkAction = 'allow' | 'deny' | 'pass' | 'audit';
 
-export const NETWORK_TIERS: readonly NetworkTier[] = ['admin', 'namespace', 'baseline', 'mesh'];
+export const NETWORK_TIERS: readonly NetworkTier[] = ['admin', 'namespace', 'baseline', 'transport', 'mesh'];
 export const NETWORK_ACTIONS: readonly NetworkAction[] = ['allow', 'deny', 'pass', 'audit'];
 
 /**

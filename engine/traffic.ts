@@ -11,7 +11,10 @@
 //              everything else is denied by default;
 //   baseline   only when the namespace tier does not isolate the pod: the first matching
 //              rule decides; nothing matching = allowed (the system default);
-//   mesh       after L3/L4 allows: namespace-tier semantics over mesh constraints.
+//   transport  after L3/L4 allows: namespace-tier semantics over connection requirements
+//              (mutual TLS: Istio PeerAuthentication STRICT);
+//   mesh       then mesh authorization, with the same semantics (Istio AuthorizationPolicy,
+//              Sidecar egress).
 // Named ports resolve against the destination pod's container ports. A connection is
 // allowed when both directions allow it.
 import type { Applicable } from './store/constraints.js';
@@ -180,6 +183,9 @@ function policyName(s: SourceRef): string {
 
 const DIR = { ingress: 'Ingress', egress: 'Egress' } as const;
 
+/** Tiers checked after L3/L4, in order, each on its own. */
+const LAYERED_TIERS: readonly NetworkTier[] = ['transport', 'mesh'];
+
 function ruleLabel(r: NetworkRule, i: number): string {
   return r.name ?? `#${i + 1}`;
 }
@@ -340,7 +346,7 @@ export function evaluateDirection(
   const caveats: string[] = [];
   const explanation: string[] = [];
   const net = l34(
-    active.filter((c) => c.d.tier !== 'mesh'),
+    active.filter((c) => !LAYERED_TIERS.includes(c.d.tier)),
     x,
     caveats,
     explanation,
@@ -358,22 +364,27 @@ export function evaluateDirection(
   const tierOf = net.decidedBy.filter((d) => d.action !== 'pass').at(-1)?.tier;
   if (tierOf) out.tier = tierOf;
   if (!net.decided) out.explanation.push(`the system default (Allow all): no ${DIR[dir]} network policy isolates ${endpointText(subject)}`);
-  // The mesh only sees connections L3/L4 let through.
-  if (out.allowed) {
-    const mesh = isolationTier(
-      active.filter((c) => c.d.tier === 'mesh'),
+  // Transport (mTLS) and mesh authorization only see connections L3/L4 let through;
+  // each layer must allow on its own (they are checks in sequence, not a union).
+  let decided = net.decided;
+  for (const layer of LAYERED_TIERS) {
+    if (!out.allowed) break;
+    const r = isolationTier(
+      active.filter((c) => c.d.tier === layer),
       x,
       caveats,
     );
-    if (mesh.decided) {
-      if (!mesh.allowed) {
-        out = { ...out, allowed: false, reason: mesh.reason ?? 'default-deny', tier: 'mesh', decidedBy: mesh.decidedBy, l7: [], explanation: [...out.explanation, ...mesh.explanation] };
-      } else {
-        out = { ...out, decidedBy: [...out.decidedBy, ...mesh.decidedBy], l7: [...new Set([...out.l7, ...mesh.l7])], explanation: [...out.explanation, ...mesh.explanation] };
-        if (!net.decided) out.reason = 'allowed-by-rule';
-        if (!net.decided) out.tier = 'mesh';
+    if (!r.decided) continue;
+    if (!r.allowed) {
+      out = { ...out, allowed: false, reason: r.reason ?? 'default-deny', tier: layer, decidedBy: r.decidedBy, l7: [], explanation: [...out.explanation, ...r.explanation] };
+    } else {
+      out = { ...out, decidedBy: [...out.decidedBy, ...r.decidedBy], l7: [...new Set([...out.l7, ...r.l7])], explanation: [...out.explanation, ...r.explanation] };
+      if (!decided) {
+        out.reason = 'allowed-by-rule';
+        out.tier = layer;
       }
     }
+    decided = true;
   }
   // Dry-run policies never decide; say what they would do.
   const dry = all.filter((c) => c.d.dryRun);
