@@ -39,14 +39,20 @@ describe('bad input never stops the analysis', () => {
       { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'limits-map', namespace: 'a' }, spec: { limits: { type: 'Container' } } },
     ];
     const an = await analyzeObjects([...bad, good].map((object) => ({ object, file: 'x.yaml', line: 1 })), packs);
+    // Each bad object is reported: a located problem, or an adapter's explicit skip that
+    // says why (the NetworkPolicy pack recognises shapes the apiserver would reject).
     const problems = an.problems();
-    expect([...new Set(problems.map((p) => p.object))].sort()).toEqual(['LimitRange a/limits-map', 'NetworkPolicy a/ingress-number', 'NetworkPolicy a/sel-string']);
+    const skipped = an.skipped();
+    const reported = [...new Set([...problems.map((p) => p.object), ...skipped.map((s) => s.object)])].sort();
+    expect(reported).toEqual(['LimitRange a/limits-map', 'NetworkPolicy a/ingress-number', 'NetworkPolicy a/sel-string']);
     for (const p of problems) {
       expect(p.severity).toBe('error');
       expect(p.rule).toBeTruthy();
       expect(p.field).toBeTruthy();
       expect(p.message.length).toBeGreaterThan(5);
     }
+    expect(skipped.find((s) => s.object === 'NetworkPolicy a/sel-string')?.reason).toMatch(/podSelector/);
+    expect(skipped.find((s) => s.object === 'NetworkPolicy a/ingress-number')?.reason).toMatch(/ingress/);
     expect(an.allConstraints().map((c) => c.source.name)).toEqual(['fine']);
   });
 
