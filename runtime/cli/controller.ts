@@ -52,6 +52,8 @@ export const controllerCommand: Command = {
     '    [--http-host 0.0.0.0] [--http-port 8080]',
     '    [--report-debounce 250ms] [--report-max-delay 1s] [--report-concurrency 8] [--report-exclude-namespace <ns>[,...]]',
     '    [--watch-idle-timeout 150s] [--resync-period 15m] [--max-configmap-pack-bytes 1048576]',
+    '    [--requirement-debounce 90s] [--no-requirements] [--no-event-correlation] [--event-startup-window 5m]',
+    '    [--hubble-address host:port] [--hubble-ca <file>] [--hubble-cert <file> --hubble-key <file>] [--hubble-server-name <name>] [--hubble-namespace <ns>[,...]]',
     '    [--packs <files|dirs>] [--no-builtin] [--log-level info]',
   ].join('\n'),
   async run(argv) {
@@ -78,6 +80,16 @@ export const controllerCommand: Command = {
       'watch-idle-timeout': { value: true },
       'resync-period': { value: true },
       'max-configmap-pack-bytes': { value: true },
+      'requirement-debounce': { value: true },
+      'no-requirements': {},
+      'no-event-correlation': {},
+      'event-startup-window': { value: true },
+      'hubble-address': { value: true },
+      'hubble-ca': { value: true },
+      'hubble-cert': { value: true },
+      'hubble-key': { value: true },
+      'hubble-server-name': { value: true },
+      'hubble-namespace': { value: true, repeat: true },
       packs: { value: true, repeat: true },
       'no-builtin': {},
       'log-level': { value: true },
@@ -97,6 +109,22 @@ export const controllerCommand: Command = {
     const kubeconfig = flag(args, 'kubeconfig');
     const context = flag(args, 'context');
     const kc = loadKubeConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}), inCluster: bool(args, 'in-cluster') });
+
+    const hubbleAddress = flag(args, 'hubble-address');
+    const file = (name: string): Buffer | undefined => {
+      const f = flag(args, name);
+      if (f === undefined) return undefined;
+      if (!hubbleAddress) throw new UsageError(`--${name} needs --hubble-address`);
+      return readFileSync(f);
+    };
+    const ca = file('hubble-ca');
+    const cert = file('hubble-cert');
+    const key = file('hubble-key');
+    if (!!cert !== !!key) throw new UsageError('--hubble-cert and --hubble-key go together');
+    const serverName = flag(args, 'hubble-server-name');
+    const tls = ca || cert || serverName ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(serverName ? { serverName } : {}) } : undefined;
+    const hubbleNamespaces = flagList(args, 'hubble-namespace');
+    const reqDebounce = flag(args, 'requirement-debounce');
 
     const metrics = new Metrics({ defaultMetrics: true });
     const identity = flag(args, 'identity') ?? defaultIdentity();
@@ -120,6 +148,13 @@ export const controllerCommand: Command = {
         resyncMs: duration('resync-period', flag(args, 'resync-period'), 15 * 60_000),
       },
       packs: { builtins: !bool(args, 'no-builtin'), paths: flagList(args, 'packs') },
+      signals: bool(args, 'no-event-correlation')
+        ? false
+        : {
+            startupWindowMs: duration('event-startup-window', flag(args, 'event-startup-window'), 5 * 60_000),
+            ...(hubbleAddress ? { hubble: { address: hubbleAddress, ...(tls ? { tls } : {}), ...(hubbleNamespaces.length ? { namespaces: hubbleNamespaces } : {}) } } : {}),
+          },
+      requirements: bool(args, 'no-requirements') ? false : reqDebounce !== undefined ? { debounceMs: duration('requirement-debounce', reqDebounce, 90_000) } : {},
       ...(maxPack !== undefined ? { maxConfigMapPackBytes: Number(maxPack) } : {}),
       log,
       metrics,

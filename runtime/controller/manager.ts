@@ -27,6 +27,9 @@ import { ReportWriter, type ReportWriterOptions } from './reports.js';
 import { selectResources, servedVersion, SUBJECT_RESOURCES, type CrdInfo, type Selection } from './selection.js';
 import { StoreFeed } from './storefeed.js';
 import { WatchSet, type InformerTuning, type WatchedResource } from './watches.js';
+import { NotificationPipeline } from './notifications.js';
+import { companionResources, RequirementTracker } from './requirements.js';
+import { SignalPipeline, type SignalPipelineOptions } from './signals.js';
 
 export interface LeaderElectionSettings {
   leaseName?: string;
@@ -57,6 +60,10 @@ export interface ControllerOptions {
   syncTimeoutMs?: number;
   /** Housekeeping period: profile status counts, unadapted-resource warnings (default 10 s). */
   housekeepingMs?: number;
+  /** Warning Events -> correlate -> notify -> sinks and reports (default on). */
+  signals?: false | { startupWindowMs?: number; hubble?: SignalPipelineOptions['hubble']; chatRepeatMs?: number; seriesFlushMs?: number };
+  /** Requirements: override every rule's debounce (default: the rule's, else 90 s); false disables them. */
+  requirements?: false | { debounceMs?: number };
   log?: Logger;
   metrics?: Metrics;
 }
@@ -85,6 +92,9 @@ export class Controller {
   private cmPacks!: ConfigMapPacks;
   private reports!: ReportWriter;
   private events!: EventRecorder;
+  private notifications: NotificationPipeline | undefined;
+  private signals: SignalPipeline | undefined;
+  private requirements: RequirementTracker | undefined;
   private elector: LeaderElector | undefined;
   private builtins: PackSet = { packs: [], problems: [] };
   private profiles = new Map<string, CompiledProfile>();
@@ -156,13 +166,18 @@ export class Controller {
       onChange: () => void this.serial('rule packs changed', () => this.recompute()),
       emitEvent: (ev) => this.emitEvent(ev),
     });
+    // Attributions and findings reach the reports through the writer's own build, so its
+    // no-write-when-unchanged comparison covers them too.
+    const reportOpts = this.opts.reports ?? {};
     this.reports = new ReportWriter(this.client, this.analyzer, {
       identity: this.identity,
       log: this.log,
       metrics: this.metrics,
       tuning,
-      ...(this.opts.reports ?? {}),
+      ...reportOpts,
+      report: { ...(reportOpts.report ?? {}), sections: (ns) => this.notifications?.sections(ns) },
     });
+    this.startLivePipelines(tuning);
 
     // Leadership is decided while caches warm up; writes wait for readiness either way.
     this.startLeaderElection();
@@ -180,6 +195,10 @@ export class Controller {
     await this.watches.settled(syncTimeout);
     await this.feedIdle();
     await this.analyzer.idle();
+    // Signals start on a warm store: the first list of Warning Events is correlated against every constraint.
+    this.signals?.start();
+    await withTimeout(Promise.all([this.notifications?.settled(), this.signals?.settled()]), syncTimeout);
+    this.requirements?.start();
     this.ready = true;
     this.metrics.ready.set(1);
     this.log.info(
@@ -206,6 +225,10 @@ export class Controller {
     if (this.crdTimer) clearTimeout(this.crdTimer);
     if (this.profileTimer) clearTimeout(this.profileTimer);
     await this.elector?.stop();
+    this.notifications?.setLeading(false);
+    await this.signals?.stop();
+    await this.requirements?.stop();
+    await this.notifications?.stop();
     await this.reports.stop();
     await Promise.all([this.crds.informer.stop(), this.profilesInf.informer.stop(), this.cmPacks.stop(), this.watches.stopAll()]);
     await this.serialQ;
@@ -222,6 +245,7 @@ export class Controller {
     if (le === false) {
       this.leading = true;
       this.metrics.leader.set(1);
+      this.notifications?.setLeading(true);
       return;
     }
     this.elector = new LeaderElector(this.client, {
@@ -239,6 +263,7 @@ export class Controller {
       },
       onStoppedLeading: () => {
         this.leading = false;
+        this.notifications?.setLeading(false);
         this.reports.disable();
       },
       onNewLeader: (id) => this.log.info({ leader: id ?? null }, 'leader changed'),
@@ -247,6 +272,7 @@ export class Controller {
   }
 
   private onLeading(): void {
+    this.notifications?.setLeading(true);
     this.reports.enable();
     this.cmPacks.reannounce();
     this.invalidProfilesAnnounced.clear();
@@ -329,6 +355,7 @@ export class Controller {
         await this.analyzer.setPacks(packs);
       });
       this.appliedPacks = packs;
+      this.setLivePacks(packs);
       this.metrics.rulePackReloads.inc({ result: 'ok' });
       this.metrics.rulePacksLoaded.set({ source: 'profile' }, packs.length - base.length);
       this.log.info({ packs: packs.map((p) => p.name), ms: Math.round(performance.now() - t0) }, 'rule packs applied');
@@ -378,7 +405,8 @@ export class Controller {
     if (!d) return;
     const adapterMatches: AdapterMatch[] = this.appliedPacks.flatMap((p) => p.adapters.map((a) => a.match));
     const profiles = [...this.profiles.values()].flatMap((p) => (p.target ? [p.target] : []));
-    this.selection = selectResources({ resources: d.resources, preferredVersions: d.preferredVersions, crds: this.crdInfos(), adapterMatches, profiles });
+    const companions = this.opts.requirements === false ? [] : companionResources(this.appliedPacks);
+    this.selection = selectResources({ resources: d.resources, preferredVersions: d.preferredVersions, crds: this.crdInfos(), adapterMatches, profiles, companions });
     const r = await this.watches.reconcile(this.selection.selected);
     if (r.started.length || r.stopped.length) this.log.info({ started: r.started, stopped: r.stopped }, 'watched resources changed');
   }
@@ -446,6 +474,8 @@ export class Controller {
     for (const w of this.watches.list()) {
       const k = gvrKey(w.gvr);
       if (subjects.has(`${w.gvr.group}|${w.gvr.resource}`)) continue;
+      // Companions (Services, ServiceMonitors) are read by requirement rules, not adapted.
+      if (w.reasons.every((r) => r === 'companion')) continue;
       const objects = this.store.count(w.gvr);
       const constraints = this.analyzer.constraints.bySourceGvr(w.gvr).length;
       if (objects > 0 && constraints === 0) {
@@ -544,7 +574,57 @@ export class Controller {
     await this.serialQ;
     await this.feedIdle();
     await this.analyzer.idle();
+    await this.signals?.idle();
+    await this.requirements?.idle();
+    await this.notifications?.idle();
     await this.reports.idle();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Signals, requirements and notifications (runtime/controller/{signals,requirements,notifications}.ts)
+
+  private startLivePipelines(tuning: InformerTuning): void {
+    const sig = this.opts.signals;
+    if (sig === false && this.opts.requirements === false) return;
+    this.notifications = new NotificationPipeline({
+      client: this.client,
+      facts: this.analyzer,
+      identity: this.identity,
+      trustedNamespaces: this.trusted,
+      log: this.log,
+      tuning,
+      onReportChange: (ns) => this.reports.mark(ns),
+      ...(sig && sig.chatRepeatMs !== undefined ? { chatRepeatMs: sig.chatRepeatMs } : {}),
+      ...(sig && sig.seriesFlushMs !== undefined ? { seriesFlushMs: sig.seriesFlushMs } : {}),
+    });
+    if (sig !== false) {
+      this.signals = new SignalPipeline({
+        client: this.client,
+        facts: this.analyzer,
+        notifications: this.notifications,
+        log: this.log,
+        tuning,
+        ...(sig?.startupWindowMs !== undefined ? { startupWindowMs: sig.startupWindowMs } : {}),
+        ...(sig?.hubble ? { hubble: sig.hubble } : {}),
+      });
+    }
+    const req = this.opts.requirements;
+    if (req !== false) {
+      this.requirements = new RequirementTracker({
+        facts: this.analyzer,
+        notifications: this.notifications,
+        log: this.log,
+        ...(req?.debounceMs !== undefined ? { debounceMs: req.debounceMs } : {}),
+      });
+    }
+    this.setLivePacks(this.appliedPacks);
+    this.notifications.start();
+  }
+
+  private setLivePacks(packs: readonly CompiledPack[]): void {
+    this.notifications?.setPacks(packs);
+    this.signals?.setPacks(packs);
+    this.requirements?.setPacks(packs);
   }
 }
 

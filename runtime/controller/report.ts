@@ -65,6 +65,32 @@ export interface ReportContent {
   entries: ReportEntry[];
   machine: MachineSection;
   truncated: boolean;
+  /** Recent failures Potoo attributed to constraints here (notify stage `report` deliveries). */
+  attributions?: ReportSignalEntry[];
+  /** Missing companion resources, after their debounce (cleared when satisfied). */
+  findings?: ReportSignalEntry[];
+}
+
+/** An attribution or finding as the notify stage rendered it for the report's audience. */
+export interface ReportSignalEntry {
+  id: string;
+  rule: string;
+  severity: Severity;
+  /** Kind/name of the workload it is about, when known. */
+  workload?: string;
+  text: string;
+  /** Constraint labels as the audience may see them. */
+  constraints?: string[];
+  expects?: { apiVersion: string; kind: string; name?: string };
+  count?: number;
+  firstSeen?: string;
+  lastSeen?: string;
+}
+
+/** Live sections other parts of the controller keep per namespace (see ReportOptions.sections). */
+export interface ReportSections {
+  attributions: ReportSignalEntry[];
+  findings: ReportSignalEntry[];
 }
 
 export interface ReportOptions {
@@ -74,6 +100,11 @@ export interface ReportOptions {
   maxWorkloadsPerEntry?: number;
   /** Reasons listed per workload (and twice as many shared ones per entry). */
   maxReasons?: number;
+  /**
+   * Attributions and findings for a namespace, kept by the signal and requirement
+   * pipelines; they are part of the content, so a change in them (and only that) writes.
+   */
+  sections?: (namespace: string) => ReportSections | undefined;
 }
 
 export interface NamespaceConstraint {
@@ -133,7 +164,9 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
   const maxBytes = opts.maxBytes ?? 900 * 1024;
   const workloads = analyzer.workloads.list(namespace);
   const items = namespaceConstraints(analyzer, namespace);
-  if (items.length === 0 && workloads.length === 0) return undefined;
+  const sections = opts.sections?.(namespace);
+  const live = sections && (sections.attributions.length > 0 || sections.findings.length > 0) ? sections : undefined;
+  if (items.length === 0 && workloads.length === 0 && !live) return undefined;
 
   const summary: ReportSummary = { total: items.length, critical: 0, warning: 0, info: 0, workloads: workloads.length, affectedWorkloads: 0, byType: {} };
   const affected = new Set<string>();
@@ -185,6 +218,8 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
   }
   summary.affectedWorkloads = affected.size;
   const content: ReportContent = { summary, entries, machine, truncated: false };
+  if (live?.attributions.length) content.attributions = live.attributions;
+  if (live?.findings.length) content.findings = live.findings;
   return fit(content, maxBytes);
 }
 

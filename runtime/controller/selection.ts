@@ -7,7 +7,7 @@ import { WORKLOAD_GVRS } from '../../engine/store/workloads.js';
 import type { ApiResource } from '../kube/discovery.js';
 import { POTOO_GROUP } from '../kube/paths.js';
 
-export type SelectReason = 'subject' | 'known' | 'adapter' | 'annotation' | 'heuristic' | 'profile';
+export type SelectReason = 'subject' | 'known' | 'adapter' | 'annotation' | 'heuristic' | 'profile' | 'companion';
 
 export interface SelectedResource {
   gvr: Gvr;
@@ -44,6 +44,8 @@ export interface SelectionInput {
   crds: readonly CrdInfo[];
   adapterMatches: readonly AdapterMatch[];
   profiles: readonly ProfileTarget[];
+  /** Resources requirement rules read (Services, ServiceMonitors, Issuers...): watched, never adapted as policies. */
+  companions?: readonly { group: string; resource: string }[];
 }
 
 export interface Selection {
@@ -146,6 +148,7 @@ export function selectResources(input: SelectionInput): Selection {
     if (!prev || (prev.enabled && !p.enabled)) profiles.set(k, p);
   }
   const subjects = new Set(SUBJECT_RESOURCES.map((g) => gr(g.group, g.resource)));
+  const companions = new Set((input.companions ?? []).map((c) => gr(c.group, c.resource)));
 
   const selected: SelectedResource[] = [];
   const excluded: ExcludedResource[] = [];
@@ -173,6 +176,7 @@ export function selectResources(input: SelectionInput): Selection {
     if (input.adapterMatches.some((m) => versions.some((v) => matchesAdapter(m, v)))) reasons.push('adapter');
     if (annotation === 'true') reasons.push('annotation');
     if (profile) reasons.push('profile');
+    if (companions.has(k)) reasons.push('companion');
     // Name heuristics only for CRDs: built-in resources are either known or not policies.
     if (reasons.length === 0 && crd && heuristicPolicy(first)) reasons.push('heuristic');
     if (reasons.length === 0) continue;

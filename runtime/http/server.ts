@@ -2,6 +2,7 @@
 // (served by every replica, leader or not).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { ApiError, capabilities, namespaceReport, queryConstraints, type ConstraintQuery } from '../controller/api.js';
 import type { Controller } from '../controller/manager.js';
@@ -10,6 +11,22 @@ export interface HttpServer {
   port: number;
   url: string;
   close(): Promise<void>;
+}
+
+/**
+ * The controller's own registry plus prom-client's default one, where the sinks, the
+ * webhook, Hubble and the correlation/notification pipelines register (module-level
+ * metrics shared by every controller in a process). A name in both is served once, from
+ * the controller's registry, so a default-registry collector can never break the scrape.
+ */
+export async function mergedMetrics(own: Registry): Promise<string> {
+  const mine = new Set(own.getMetricsAsArray().map((m) => m.name));
+  const parts = [await own.metrics()];
+  for (const m of defaultRegistry.getMetricsAsArray()) {
+    if (mine.has(m.name)) continue;
+    parts.push(await defaultRegistry.getSingleMetricAsString(m.name));
+  }
+  return parts.map((p) => p.trimEnd()).filter((p) => p !== '').join('\n') + '\n';
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
@@ -69,7 +86,7 @@ export async function startHttpServer(ctl: Controller, opts: { host?: string; po
           return;
         case '/metrics': {
           ctl.collectMetrics();
-          const text = await ctl.metrics.registry.metrics();
+          const text = await mergedMetrics(ctl.metrics.registry);
           send(res, 200, text, ctl.metrics.registry.contentType);
           return;
         }
