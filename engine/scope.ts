@@ -481,6 +481,22 @@ export function scopeAppliesPrepared(scope: Scope, prepared: PreparedTarget): bo
 }
 
 /**
+ * Can the scope reach anything in `namespace` other than the Namespace object itself?
+ * Only the top-level term's namespace criteria are checked: that term is ANDed with
+ * everything else, so when it rejects the namespace no object in it can match. The
+ * constraint index uses this to decide once per namespace, not once per workload.
+ */
+export function namespaceGate(scope: Scope, namespace: string, namespaceLabels: Readonly<Record<string, string>>): boolean {
+  const namespaces = nonEmpty(scope.namespaces);
+  if (namespaces && !namespaces.some((p) => globMatch(p, namespace))) return false;
+  const excluded = nonEmpty(scope.excludedNamespaces);
+  if (excluded && excluded.some((p) => globMatch(p, namespace))) return false;
+  const sel = scope.namespaceSelector;
+  if (sel !== undefined && sel !== null && !matchesSelector(sel, namespaceLabels, 'all')) return false;
+  return true;
+}
+
+/**
  * The namespaces a scope can possibly reach for namespaced targets, or 'all' when it
  * is not limited to a literal list. Sound over-approximation for indexing: if the scope
  * applies to a namespaced target in namespace N, then N is in the result (or 'all').

@@ -5,7 +5,7 @@
 // ones, and exact scope evaluation decides among those.
 import type { Constraint, ConstraintType, Scope, ScopeTarget, ScopeVerdict, SourceRef } from '../model.js';
 import { namespacedKey, toGvr, type GvrLike } from '../gvr.js';
-import { candidateNamespaces, evaluateScope, prepareTarget, scopeAppliesPrepared, type ScopeSubject } from '../scope.js';
+import { candidateNamespaces, evaluateScope, namespaceGate, prepareTarget, scopeAppliesPrepared, type ScopeSubject } from '../scope.js';
 
 /**
  * `<resource>[.<group>]/<namespace>/<name>` (or `/<name>` when cluster-scoped), e.g.
@@ -72,6 +72,14 @@ export class ConstraintIndex {
   private readonly nsIdx = new Map<string, Map<string, Constraint>>();
   /** Constraints whose scope is not limited to a literal namespace list. */
   private readonly clusterWide = new Map<string, Constraint>();
+  /** Bumped whenever the cluster-wide set changes, to invalidate `gated`. */
+  private clusterWideVersion = 0;
+  /**
+   * Per namespace: the cluster-wide constraints whose namespace criteria admit it. Keyed
+   * on the namespace's labels object, which the fact store keeps until the Namespace
+   * changes, so a relabelled namespace is recomputed.
+   */
+  private readonly gated = new Map<string, { labels: Readonly<Record<string, string>>; version: number; list: Constraint[] }>();
   private readonly byTypeIdx = new Map<string, Map<string, Constraint>>();
   private readonly byGvrIdx = new Map<string, Map<string, Constraint>>();
   private readonly bySourceIdx = new Map<string, Map<string, Constraint>>();
@@ -189,12 +197,22 @@ export class ConstraintIndex {
     if (target.namespace) {
       const bucket = this.nsIdx.get(target.namespace);
       if (bucket) for (const c of bucket.values()) visit(c);
-      for (const c of this.clusterWide.values()) visit(c);
+      const cluster = options.includeNotApplying ? this.clusterWide.values() : this.gatedFor(target.namespace, target.namespaceLabels);
+      for (const c of cluster) visit(c);
     } else {
       for (const e of this.entries.values()) visit(e.constraint);
     }
     if (out.length > 1) out.sort(byId);
     return out;
+  }
+
+  private gatedFor(namespace: string, labels: Readonly<Record<string, string>>): Constraint[] {
+    const hit = this.gated.get(namespace);
+    if (hit && hit.labels === labels && hit.version === this.clusterWideVersion) return hit.list;
+    const list: Constraint[] = [];
+    for (const c of this.clusterWide.values()) if (namespaceGate(c.scope, namespace, labels)) list.push(c);
+    this.gated.set(namespace, { labels, version: this.clusterWideVersion, list });
+    return list;
   }
 
   /** Why one constraint does or does not apply to a target. */
@@ -210,7 +228,10 @@ export class ConstraintIndex {
     const namespaces = cand === 'all' ? null : [...cand];
     const e: Entry = { constraint: c, sourceKey: src, sourceGvr: gvr, namespaces };
     this.entries.set(c.id, e);
-    if (namespaces === null) this.clusterWide.set(c.id, c);
+    if (namespaces === null) {
+      this.clusterWide.set(c.id, c);
+      this.clusterWideVersion++;
+    }
     else for (const ns of namespaces) addTo(this.nsIdx, ns, c.id, c);
     addTo(this.byTypeIdx, c.type, c.id, c);
     addTo(this.byGvrIdx, gvr, c.id, c);
@@ -220,7 +241,10 @@ export class ConstraintIndex {
   private unindex(e: Entry): void {
     const id = e.constraint.id;
     this.entries.delete(id);
-    if (e.namespaces === null) this.clusterWide.delete(id);
+    if (e.namespaces === null) {
+      this.clusterWide.delete(id);
+      this.clusterWideVersion++;
+    }
     else for (const ns of e.namespaces) removeFrom(this.nsIdx, ns, id);
     removeFrom(this.byTypeIdx, e.constraint.type, id);
     removeFrom(this.byGvrIdx, e.sourceGvr, id);
