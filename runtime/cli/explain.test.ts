@@ -34,10 +34,10 @@ describe('potoo explain', () => {
     expect(dev.out).not.toContain('images.acme.io');
   });
 
-  it('without a dump, recognizes the message and says the constraint could not be looked up', async () => {
-    const r = await run(['explain', 'exceeded quota: compute', '-n', 'shop']);
-    expect(r.err).toContain('live mode is not implemented yet');
-    expect(r.out).toContain('(constraint not looked up: no dump)');
+  it('without a dump or a reachable cluster, recognizes the message and says the constraint could not be looked up', async () => {
+    const r = await run(['explain', 'exceeded quota: compute', '-n', 'shop', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(r.err).toContain('could not read the cluster');
+    expect(r.out).toContain('(constraint not looked up: no dump, no cluster)');
     expect(r.code).toBe(0);
   });
 

@@ -1,8 +1,8 @@
 // `potoo explain "<error message>" -n <ns>`: which constraint a pasted error (kubectl
 // output, an Event message, a controller's status condition) points to. Runs the same
 // correlation packs the controller uses, over an offline dump read like `potoo analyze`
-// reads it. Live mode (reading the cluster directly) is not implemented yet: without -f
-// the message is still recognized, but the constraint cannot be looked up.
+// reads it, or live: without -f it reads the cluster (kubeconfig, or in-cluster) once,
+// listing the policy resources the packs adapt plus the namespace's workloads.
 import { stringify } from 'yaml';
 import { formatProblem, type Attribution, type Audience, type Constraint } from '../../engine/model.js';
 import { AUDIENCES } from '../../engine/model.js';
@@ -12,6 +12,8 @@ import { messageSignal, parseWorkloadArg } from '../../engine/signals.js';
 import { CorrelateStage } from '../../engine/stages/correlate.js';
 import { DEFAULT_AUDIENCES, constraintView, hiddenTokens, scrubber, type Viewer } from '../../engine/privacy.js';
 import { readInputs } from '../files.js';
+import { loadKubeConfig } from '../kube/client.js';
+import { readClusterObjects } from './live.js';
 import { loadAllPacks } from '../packs.js';
 import { bool, flag, flagList, parseArgs, UsageError } from './args.js';
 import { EXIT, type Command } from './main.js';
@@ -37,14 +39,17 @@ export interface ExplainedAttribution {
 }
 
 export const explainCommand: Command = {
-  summary: 'Name the constraint behind an error message (kubectl output, an Event), over a cluster dump',
+  summary: 'Name the constraint behind an error message (kubectl output, an Event), over the live cluster or a dump',
   usage:
-    'potoo explain "<error message>" | - [-n namespace] [--workload Kind/name] [-f <files|dirs>]... [--audience developer|namespace-admin|platform-admin] [-o table|json|yaml] [--packs <files|dirs>] [--no-builtin]',
+    'potoo explain "<error message>" | - [-n namespace] [--workload Kind/name] [-f <files|dirs>]... [--kubeconfig <file>] [--context <name>] [--in-cluster] [--audience developer|namespace-admin|platform-admin] [-o table|json|yaml] [--packs <files|dirs>] [--no-builtin]',
   async run(argv) {
     const args = parseArgs(argv, {
       namespace: { value: true, alias: 'n' },
       workload: { value: true },
       file: { value: true, alias: 'f', repeat: true },
+      kubeconfig: { value: true },
+      context: { value: true },
+      'in-cluster': {},
       audience: { value: true },
       output: { value: true, alias: 'o' },
       packs: { value: true, repeat: true },
@@ -71,8 +76,20 @@ export const explainCommand: Command = {
     const files = flagList(args, 'file');
     const objects: SourcedObject[] = [];
     let inputErrors = 0;
+    let live = false;
     if (files.length === 0) {
-      process.stderr.write('note: no dump given (-f): the message is recognized, but constraints cannot be looked up (live mode is not implemented yet)\n');
+      const kubeconfig = flag(args, 'kubeconfig');
+      const context = flag(args, 'context');
+      try {
+        const kc = loadKubeConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}), inCluster: bool(args, 'in-cluster') });
+        const r = await readClusterObjects(kc, packSet.packs, namespace ? { namespace } : {});
+        objects.push(...r.objects);
+        live = true;
+        for (const s of r.skipped) process.stderr.write(`note: not read: ${s}\n`);
+      } catch (err) {
+        // No cluster is not fatal: the message is still recognized, the constraint just not looked up.
+        process.stderr.write(`note: could not read the cluster (${(err as Error).message.split('\n')[0]}); give a dump with -f to look constraints up\n`);
+      }
     } else {
       const { inputs, errors } = await readInputs(files);
       for (const e of errors) process.stderr.write(`error: ${e}\n`);
@@ -94,7 +111,7 @@ export const explainCommand: Command = {
     const explained = result.attributions.map((a, i) => explainOne(a, i + 1, (id) => analyzer.constraints.get(id), audience as Audience | undefined, namespace));
     if (output === 'json') process.stdout.write(JSON.stringify({ message: result.signal.message, namespace, attributions: explained }, null, 2) + '\n');
     else if (output === 'yaml') process.stdout.write(stringify({ message: result.signal.message, namespace, attributions: explained }));
-    else process.stdout.write(renderTable(explained, files.length > 0));
+    else process.stdout.write(renderTable(explained, files.length > 0 || live, live));
     if (inputErrors) return EXIT.usage;
     return explained.length > 0 ? EXIT.ok : EXIT.failed;
   },
@@ -139,11 +156,11 @@ function explainOne(
   return out;
 }
 
-function renderTable(list: readonly ExplainedAttribution[], haveDump: boolean): string {
+function renderTable(list: readonly ExplainedAttribution[], haveDump: boolean, live = false): string {
   if (list.length === 0) return 'No correlation rule recognizes this message.\n';
   const lines: string[] = [];
   for (const a of list) {
-    const head = a.constraints.length ? a.constraints.map((c) => c.label).join(', ') : haveDump ? '(no matching constraint in the dump)' : '(constraint not looked up: no dump)';
+    const head = a.constraints.length ? a.constraints.map((c) => c.label).join(', ') : haveDump ? (live ? '(no matching constraint in the cluster)' : '(no matching constraint in the dump)') : '(constraint not looked up: no dump, no cluster)';
     lines.push(`${a.rank}. ${head}`);
     lines.push(`   ${a.explanation}`);
     lines.push(`   confidence ${a.confidence.toFixed(2)}, ${a.severity}, rule ${a.rule}${a.workload ? `, workload ${a.workload}` : ''}`);
