@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Controller } from '../../runtime/controller/manager.js';
 import { startHttpServer, type HttpServer } from '../../runtime/http/server.js';
+import { LocalObserver, type WireFlow } from '../../runtime/hubble/index.js';
 import { KubeClient } from '../../runtime/kube/client.js';
 import { Metrics } from '../../runtime/metrics.js';
 import { kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster } from './helpers.js';
@@ -57,6 +58,7 @@ let api: HttpServer;
 let admin: KubeClient;
 let slack: http.Server;
 let hang: http.Server;
+let observer: LocalObserver;
 const received: Received[] = [];
 let logs: Record<string, unknown>[];
 let quotaMessage = '';
@@ -129,6 +131,8 @@ describe('Warning Events, requirements and notifications inside potoo controller
     const slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/T000/B000/XXX`;
     const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/hook`;
 
+    observer = new LocalObserver();
+    const observerPort = await observer.start(0);
     pc = await startPotooCluster();
     admin = await KubeClient.create(kubeConfigFromFile(pc.admin), { userAgent: 'potoo-test-admin' });
     await pc.apply(SERVICEMONITOR_CRD);
@@ -152,6 +156,11 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-ingress-lockdown, namespace: ${NS}}
+spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress]}
 ---
 apiVersion: v1
 kind: Secret
@@ -200,7 +209,7 @@ spec:
       leaderElection: false,
       reports: { debounceMs: 100, maxDelayMs: 500 },
       informer: { idleTimeoutMs: 60_000 },
-      signals: { seriesFlushMs: 300 },
+      signals: { seriesFlushMs: 300, hubble: { address: `127.0.0.1:${observerPort}` } },
       requirements: { debounceMs: 1000 },
       log: m.log,
       metrics: new Metrics(),
@@ -217,6 +226,7 @@ spec:
     hang?.closeAllConnections();
     slack?.close();
     hang?.close();
+    await observer?.stop();
     await pc?.stop();
   }, 60_000);
 
@@ -363,6 +373,34 @@ spec:
     await waitFor(async () => !(await getReport()).status?.findings?.some((f) => f.workload === 'Deployment/shop'), 10_000, 'the finding to clear');
     const cleared = await waitFor(async () => (await potooEvents('shop')).find((e) => e.reason === 'RequirementSatisfied'), 5000, 'the RequirementSatisfied Event');
     expect(cleared.type).toBe('Normal');
+  });
+
+  it('--hubble-address: a dropped flow from the Observer stream is attributed and notified on the workload', async () => {
+    await waitFor(() => observer.followerCount() > 0 || undefined, 10_000, 'the controller to follow GetFlows');
+    const flow: WireFlow = {
+      uuid: 'flow-1',
+      time: { seconds: String(Math.floor(Date.now() / 1000)), nanos: 1 },
+      verdict: 'DROPPED',
+      IP: { source: '10.0.1.5', destination: '10.0.2.7', ipVersion: 'IPv4' },
+      l4: { TCP: { source_port: 40001, destination_port: 80 } },
+      source: { ID: 11, identity: 1001, namespace: 'other', labels: ['k8s:app=client', 'k8s:io.kubernetes.pod.namespace=other'], pod_name: 'client-6c9f-abcde', workloads: [{ name: 'client', kind: 'Deployment' }] },
+      destination: { ID: 22, identity: 2002, namespace: NS, labels: ['k8s:app=web', `k8s:io.kubernetes.pod.namespace=${NS}`], pod_name: 'web-5d8f9c7b6-x7k2p', workloads: [{ name: 'web', kind: 'Deployment' }] },
+      Type: 'L3_L4',
+      traffic_direction: 'INGRESS',
+      drop_reason_desc: 'POLICY_DENIED',
+      drop_reason: 133,
+      event_type: { type: 1, sub_type: 133 },
+      is_reply: { value: false },
+      ingress_denied_by: [{ name: 'web-ingress-lockdown', namespace: NS, kind: 'NetworkPolicy', labels: [] }],
+    } as WireFlow;
+    const t0 = performance.now();
+    observer.push(flow);
+    const ev = await waitFor(async () => (await potooEvents('web')).find((e) => e.note.includes('web-ingress-lockdown')), 5000, 'the drop Event on deployment/web', 20);
+    console.log(`Hubble drop -> Potoo Event: ${(performance.now() - t0).toFixed(0)} ms: ${ev.reason}: ${ev.note}`);
+    expect(ev.reason).toBe('NetworkPolicyDrop');
+    const m = await metricsText();
+    expect(metricValue(m, 'potoo_correlation_signals_total', { kind: 'flow' })).toBeGreaterThan(0);
+    expect(m).toContain('potoo_hubble_flows_total');
   });
 
   it('potoo explain "<the quota message>" -n ns reads the live cluster and names the quota', async () => {
