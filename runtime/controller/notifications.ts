@@ -140,7 +140,7 @@ export class NotificationPipeline {
       audience: 'developer',
       detail: 'summary',
       title: `${f.workload.kind} ${f.workload.name}`,
-      text: `requirement satisfied: ${f.expects.kind} ${f.expects.name ?? ''} now present (${f.rule.rule})`.replace(/ +\(/, ' ('),
+      text: `requirement satisfied: ${[f.expects.kind, f.expects.name].filter(Boolean).join(' ')} now present (${f.rule.rule})`,
       regarding: { ...f.workload, ...this.uidOf(f.workload) },
       reason: 'RequirementSatisfied',
       action: 'Require',
