@@ -21,11 +21,16 @@ function rv(obj: RawObject | undefined): string | undefined {
 export class ObjectCache implements InformerSink {
   private readonly objects = new Map<string, RawObject>();
 
-  constructor(private readonly onChange: (changes: CacheChange[]) => void) {}
+  /** `slim` keeps only what the owner needs of each object (big objects need not stay in memory whole). */
+  constructor(
+    private readonly onChange: (changes: CacheChange[]) => void,
+    private readonly slim: (obj: RawObject) => RawObject = (o) => o,
+  ) {}
 
-  replace(items: RawObject[]): void {
+  replace(raw: RawObject[]): void {
     const changes: CacheChange[] = [];
     const seen = new Set<string>();
+    const items = raw.map(this.slim);
     for (const obj of items) {
       const k = keyOf(obj);
       seen.add(k);
@@ -43,7 +48,8 @@ export class ObjectCache implements InformerSink {
     this.onChange(changes);
   }
 
-  upsert(obj: RawObject): void {
+  upsert(raw: RawObject): void {
+    const obj = this.slim(raw);
     const k = keyOf(obj);
     const old = this.objects.get(k);
     if (old && rv(old) === rv(obj)) return;
@@ -51,8 +57,8 @@ export class ObjectCache implements InformerSink {
     this.onChange([{ type: old ? 'MODIFIED' : 'ADDED', key: k, object: obj }]);
   }
 
-  delete(obj: RawObject): void {
-    const k = keyOf(obj);
+  delete(raw: RawObject): void {
+    const k = keyOf(raw);
     const old = this.objects.get(k);
     if (!old) return;
     this.objects.delete(k);

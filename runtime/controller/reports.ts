@@ -5,7 +5,7 @@
 // the content differs. Our own writes come back through the report informer and are
 // recognised, so a write never triggers another.
 import type { Analyzer } from '../../engine/analyzer.js';
-import { jsonEqual } from '../../engine/store/normalize.js';
+import { createHash } from 'node:crypto';
 import { candidateNamespaces } from '../../engine/scope.js';
 import type { Constraint } from '../../engine/model.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
@@ -56,6 +56,33 @@ function contentOf(status: unknown): unknown {
   return rest;
 }
 
+/** JSON with sorted keys: the apiserver re-serializes objects with its own key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** A fingerprint of report content: what is compared, so whole reports need not stay in memory. */
+export function contentHash(content: unknown): string {
+  return createHash('sha256').update(canonical(content)).digest('base64url');
+}
+
+/** What the report cache keeps of a report: identity, version and a fingerprint of its content. */
+function slimReport(obj: RawObject): RawObject {
+  const md = (obj.metadata ?? {}) as { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
+  const slim: RawObject = { metadata: { name: md.name, namespace: md.namespace, resourceVersion: md.resourceVersion } };
+  if (obj.status !== undefined) slim.statusHash = contentHash(contentOf(obj.status));
+  return slim;
+}
+
 export class ReportWriter {
   private readonly cache: ObjectCache;
   private readonly informer: Informer;
@@ -66,7 +93,7 @@ export class ReportWriter {
    * that version is ours, whatever the apiserver did to it on the way in (defaulting,
    * pruning), so neither its echo nor a rebuild with the same content writes again.
    */
-  private readonly written = new Map<string, { content: unknown; rv: string | undefined }>();
+  private readonly written = new Map<string, { hash: string; rv: string | undefined }>();
   private timer: NodeJS.Timeout | undefined;
   private enabled = false;
   private stopped = false;
@@ -83,7 +110,7 @@ export class ReportWriter {
     private readonly opts: ReportWriterOptions,
   ) {
     this.exclude = new Set(opts.excludeNamespaces ?? []);
-    this.cache = new ObjectCache((changes) => this.onReports(changes));
+    this.cache = new ObjectCache((changes) => this.onReports(changes), slimReport);
     this.informer = new Informer(client, this.cache, {
       gvr: GVR.constraintReports,
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
@@ -147,7 +174,7 @@ export class ReportWriter {
     return { ...this.s, dirty: this.dirty.size + this.queue.length + this.inFlight.size };
   }
 
-  /** Reports currently in the cluster (as last seen). */
+  /** Reports currently in the cluster, as last seen (identity, version and content fingerprint). */
   reports(): RawObject[] {
     return this.cache.list();
   }
@@ -267,11 +294,12 @@ export class ReportWriter {
       }
       // JSON round trip: what the apiserver stores has no undefined fields.
       const content = JSON.parse(JSON.stringify(built)) as ReportContent;
+      const hash = contentHash(content);
       const mine = this.written.get(ns);
       const existingRv = (existing?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
-      const same = existing && (jsonEqual(contentOf(existing.status), content) || (mine !== undefined && mine.rv === existingRv && jsonEqual(mine.content, content)));
+      const same = existing && (existing.statusHash === hash || (mine !== undefined && mine.rv === existingRv && mine.hash === hash));
       if (same) {
-        if (!mine || mine.rv !== existingRv) this.written.set(ns, { content, rv: existingRv });
+        if (!mine || mine.rv !== existingRv) this.written.set(ns, { hash, rv: existingRv });
         this.s.unchanged++;
         m?.reportWrites.inc({ result: 'unchanged' });
         return;
@@ -290,7 +318,7 @@ export class ReportWriter {
         }
       }
       const tCreated = performance.now();
-      this.written.set(ns, { content, rv: undefined });
+      this.written.set(ns, { hash, rv: undefined });
       const status: Status = { ...content, lastUpdateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), generatedBy: this.opts.identity };
       // JSON patch `add` replaces the whole status (a merge patch would keep stale keys).
       const updated = await this.client.request<{ metadata?: { resourceVersion?: string } }>({
@@ -299,7 +327,7 @@ export class ReportWriter {
         body: [{ op: 'add', path: '/status', value: status }],
         contentType: 'application/json-patch+json',
       });
-      this.written.set(ns, { content, rv: updated?.metadata?.resourceVersion });
+      this.written.set(ns, { hash, rv: updated?.metadata?.resourceVersion });
       this.s.written++;
       this.s.lastWrite = new Date().toISOString();
       m?.reportWrites.inc({ result: existing ? 'updated' : 'created' });
@@ -341,9 +369,9 @@ export class ReportWriter {
         const mine = this.written.get(ns);
         const rv = (c.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
         // Our own write echoing back: nothing to do.
-        if (mine !== undefined && ((mine.rv !== undefined && mine.rv === rv) || jsonEqual(contentOf(c.object.status), mine.content))) continue;
+        if (mine !== undefined && ((mine.rv !== undefined && mine.rv === rv) || c.object.statusHash === mine.hash)) continue;
         // A report we created but have not filled in yet (create, then status patch).
-        if (c.type === 'ADDED' && c.object.status === undefined && this.inFlight.has(ns)) continue;
+        if (c.type === 'ADDED' && c.object.statusHash === undefined && this.inFlight.has(ns)) continue;
       }
       // Someone else changed or deleted it: put our version back.
       this.mark(ns);
