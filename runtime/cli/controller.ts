@@ -106,10 +106,6 @@ export const controllerCommand: Command = {
     }
     const maxPack = flag(args, 'max-configmap-pack-bytes');
     if (maxPack !== undefined && !/^[0-9]+$/.test(maxPack)) throw new UsageError('--max-configmap-pack-bytes must be a number of bytes');
-    const kubeconfig = flag(args, 'kubeconfig');
-    const context = flag(args, 'context');
-    const kc = loadKubeConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}), inCluster: bool(args, 'in-cluster') });
-
     const hubbleAddress = flag(args, 'hubble-address');
     const file = (name: string): Buffer | undefined => {
       const f = flag(args, name);
@@ -125,6 +121,10 @@ export const controllerCommand: Command = {
     const tls = ca || cert || serverName ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(serverName ? { serverName } : {}) } : undefined;
     const hubbleNamespaces = flagList(args, 'hubble-namespace');
     const reqDebounce = flag(args, 'requirement-debounce');
+
+    const kubeconfig = flag(args, 'kubeconfig');
+    const context = flag(args, 'context');
+    const kc = loadKubeConfig({ ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}), inCluster: bool(args, 'in-cluster') });
 
     const metrics = new Metrics({ defaultMetrics: true });
     const identity = flag(args, 'identity') ?? defaultIdentity();
