@@ -12,7 +12,7 @@ import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { GVR } from '../kube/paths.js';
 import { errorMessage, type Logger } from '../log.js';
-import { DeliverySinks, EventSink, Notifier, type Notification } from '../sinks/index.js';
+import { DeliverySinks, EventSink, Notifier, SlidingWindowLimiter, sinkMetrics, type Notification } from '../sinks/index.js';
 import { counter } from '../sinks/promutil.js';
 import { ObjectCache } from './cache.js';
 import type { ReportSections, ReportSignalEntry } from './report.js';
@@ -67,6 +67,9 @@ export class NotificationPipeline {
   /** `<subject id>|<channel>` -> last chat submit (ms). */
   private readonly chatSent = new Map<string, number>();
   private readonly pruneTimer: NodeJS.Timeout;
+  /** Per namespace, at the NotificationPolicy's rateLimitPerMinute (default 100). */
+  private readonly limiters = new Map<string, SlidingWindowLimiter>();
+  private readonly limitLogged = new Map<string, number>();
   private readonly opts: Required<Pick<NotificationPipelineOptions, 'chatRepeatMs' | 'attributionTtlMs' | 'maxReportEntries'>> & NotificationPipelineOptions;
 
   constructor(opts: NotificationPipelineOptions) {
@@ -81,7 +84,8 @@ export class NotificationPipeline {
       ...(opts.seriesFlushMs !== undefined ? { seriesFlushMs: opts.seriesFlushMs } : {}),
     });
     this.sinks = new DeliverySinks({ client: opts.client, events: this.events });
-    this.notifier = new Notifier({ sinks: this.sinks.sinkFor, log: opts.log, ...(opts.notifier ?? {}) });
+    // The per-namespace limit is applied here, where each namespace's policy is known.
+    this.notifier = new Notifier({ sinks: this.sinks.sinkFor, log: opts.log, perNamespacePerMinute: 0, ...(opts.notifier ?? {}) });
     this.pruneTimer = setInterval(() => this.prune(), 60_000);
     this.pruneTimer.unref();
   }
@@ -217,9 +221,28 @@ export class NotificationPipeline {
   }
 
   private submit(n: Notification, channel: string): void {
+    if (!this.admit(n)) {
+      notifyMetrics.deliveries.inc({ channel, result: 'rate-limited' });
+      return;
+    }
     const r = this.notifier.submit(n);
     notifyMetrics.deliveries.inc({ channel, result: r === 'queued' ? 'submitted' : 'refused' });
     if (r !== 'queued' && r !== 'rate-limited') this.opts.log.warn({ id: n.id, channel: n.channel, result: r }, 'notification not queued');
+  }
+
+  private admit(n: Notification): boolean {
+    const ns = n.namespace || '_cluster';
+    const limit = this.stage?.policyFor(n.namespace).rateLimitPerMinute ?? 100;
+    let l = this.limiters.get(ns);
+    if (!l || l.limit !== limit) this.limiters.set(ns, (l = new SlidingWindowLimiter(limit)));
+    if (l.tryAcquire(ns)) return true;
+    sinkMetrics.rateLimited.inc({ namespace: ns, channel: n.channel });
+    const now = Date.now();
+    if ((this.limitLogged.get(ns) ?? 0) < now - 60_000) {
+      this.limitLogged.set(ns, now);
+      this.opts.log.warn({ namespace: ns, limit }, 'notification rate limit reached for the namespace; further notifications this minute are dropped (potoo_notification_rate_limited_total)');
+    }
+    return false;
   }
 
   private uidOf(w: { apiVersion: string; kind: string; name: string; namespace: string }): { uid?: string } {
@@ -321,6 +344,7 @@ export class NotificationPipeline {
       if (m.size === 0) this.attributions.delete(ns);
       if (changed) this.opts.onReportChange(ns);
     }
+    for (const l of this.limiters.values()) l.prune();
     const chatCutoff = Date.now() - this.opts.chatRepeatMs;
     for (const [k, t] of this.chatSent) if (t < chatCutoff) this.chatSent.delete(k);
   }

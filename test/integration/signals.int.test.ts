@@ -375,6 +375,58 @@ spec:
     expect(cleared.type).toBe('Normal');
   });
 
+  it('a cluster NotificationPolicy caps a noisy namespace at its rateLimitPerMinute, counted in potoo_notification_rate_limited_total', async () => {
+    await pc.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-r}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: q2, namespace: team-r}
+spec: {hard: {pods: "1"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: noisy, namespace: team-r}
+spec:
+  selector: {matchLabels: {app: noisy}}
+  template:
+    metadata: {labels: {app: noisy}}
+    spec: {containers: [{name: noisy, image: busybox}]}
+---
+apiVersion: potoo.io/v1alpha1
+kind: NotificationPolicy
+metadata: {name: noisy-cap, namespace: potoo-system}
+spec:
+  namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: team-r}}
+  rateLimitPerMinute: 5
+`);
+    await waitFor(async () => ctl.analyzer.workloads.find('Deployment', 'team-r', 'noisy') && ctl.analyzer.constraints.all().some((c) => c.source.name === 'q2'), 5000, 'team-r in the store');
+    await new Promise((r) => setTimeout(r, 300));
+    const before = metricValue(await metricsText(), 'potoo_notification_rate_limited_total', { namespace: 'team-r' });
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (let i = 0; i < 20; i++) {
+      await admin.request({
+        method: 'POST',
+        path: '/api/v1/namespaces/team-r/events',
+        body: {
+          apiVersion: 'v1', kind: 'Event', metadata: { name: `noisy.${i}`, namespace: 'team-r' },
+          involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'noisy', namespace: 'team-r' },
+          reason: 'FailedCreate', type: 'Warning', count: 1, firstTimestamp: now, lastTimestamp: now,
+          message: `Error creating: pods "noisy-${i}" is forbidden: exceeded quota: q2, requested: pods=1, used: pods=1, limited: pods=1`,
+          source: { component: 'replicaset-controller' },
+        },
+      });
+    }
+    const limited = await waitFor(async () => {
+      const v = metricValue(await metricsText(), 'potoo_notification_rate_limited_total', { namespace: 'team-r' }) - before;
+      return v >= 15 ? v : undefined;
+    }, 5000, '15 rate-limited notifications');
+    expect(limited).toBe(15);
+    expect(logs.some((l) => String(l.msg).startsWith('notification rate limit reached') && l.namespace === 'team-r')).toBe(true);
+  });
+
   it('--hubble-address: a dropped flow from the Observer stream is attributed and notified on the workload', async () => {
     await waitFor(() => observer.followerCount() > 0 || undefined, 10_000, 'the controller to follow GetFlows');
     const flow: WireFlow = {
