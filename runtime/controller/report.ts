@@ -197,9 +197,12 @@ export function buildReport(analyzer: Analyzer, namespace: string, opts: ReportO
       summary: c.summary,
       appliesTo: reach(wls.length, workloads.length, it.namespaceWide),
       reasons: shared.slice(0, maxReasons * 2),
-      workloads: listed.map((w) => {
+      // When it applies to every workload, naming them all says nothing `appliesTo` does
+      // not: only the ones with reasons of their own are listed (the machine section has all).
+      workloads: listed.flatMap((w) => {
         const own = w.reasons.filter((r) => !shared.includes(r)).slice(0, maxReasons);
-        return own.length ? { kind: w.kind, name: w.name, reasons: own } : { kind: w.kind, name: w.name };
+        if (own.length) return [{ kind: w.kind, name: w.name, reasons: own }];
+        return wls.length === workloads.length && workloads.length > 1 ? [] : [{ kind: w.kind, name: w.name }];
       }),
       remediation: c.remediation,
     });

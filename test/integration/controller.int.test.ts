@@ -180,7 +180,9 @@ spec:
     await within('NetworkPolicy in report', async () => (await entryFor('NetworkPolicy', 'deny-all'))?.effect === 'deny');
     const e = await entryFor('NetworkPolicy', 'deny-all');
     expect(e?.type).toBe('NetworkIngress');
-    expect(e?.workloads.map((w) => w.name).sort()).toEqual(['api', 'web']);
+    expect(e?.appliesTo).toBe('all 2 workloads');
+    const machine = (await report())?.status?.machine.constraints.find((c) => c.id === e?.id) as { workloads?: string[] } | undefined;
+    expect(machine?.workloads).toEqual(['Deployment/api', 'Deployment/web']);
     expect(e?.reasons.length).toBeGreaterThan(0);
 
     await pc.apply(

@@ -119,7 +119,7 @@ export interface ReportObject {
   metadata: { name: string; namespace: string; resourceVersion: string };
   status?: {
     summary: { total: number; critical: number; warning: number; info: number; workloads: number; affectedWorkloads: number };
-    entries: { id: string; type: string; effect: string; severity: string; summary: string; reasons: string[]; source: { kind: string; name: string; namespace?: string }; workloads: { kind: string; name: string; reasons?: string[] }[] }[];
+    entries: { id: string; type: string; effect: string; severity: string; summary: string; appliesTo: string; reasons: string[]; source: { kind: string; name: string; namespace?: string }; workloads: { kind: string; name: string; reasons?: string[] }[] }[];
     machine: { schema: string; constraints: { id: string; type: string }[] };
     generatedBy: string;
     lastUpdateTime: string;
