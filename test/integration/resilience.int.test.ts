@@ -6,6 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gvr } from '../../engine/model.js';
 import { Controller } from '../../runtime/controller/manager.js';
+import { KubeClient } from '../../runtime/kube/client.js';
+import { LeaderElector } from '../../runtime/kube/leader.js';
 import { Metrics } from '../../runtime/metrics.js';
 import { getReport, kubeConfigFromFile, kubectlWith, memoryLogger, startPotooCluster, waitFor, type PotooCluster } from './helpers.js';
 
@@ -153,5 +155,43 @@ describe('controller resilience on a real kube-apiserver', () => {
     expect(restarts).toBeGreaterThan(0);
     await ctl.stop();
     await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  }, 120_000);
+
+  it('a leader that cannot renew steps down within the renew deadline, and leads again once the apiserver is back', async () => {
+    const client = await KubeClient.create(kubeConfigFromFile(pc.controller));
+    const { log } = memoryLogger();
+    const transitions: { leading: boolean; at: number }[] = [];
+    const elector = new LeaderElector(client, {
+      namespace: 'potoo-system',
+      name: 'potoo-controller',
+      identity: 'step-down-test',
+      leaseDurationMs: 6000,
+      renewDeadlineMs: 4000,
+      retryPeriodMs: 500,
+      log,
+      onStartedLeading: () => transitions.push({ leading: true, at: Date.now() }),
+      onStoppedLeading: () => transitions.push({ leading: false, at: Date.now() }),
+    });
+    try {
+      elector.start();
+      await waitFor(() => elector.isLeader || undefined, 15_000, 'leadership');
+      const lease = JSON.parse(await pc.kubectl('-n', 'potoo-system', 'get', 'lease', 'potoo-controller', '-o', 'json')) as { spec: { holderIdentity: string } };
+      expect(lease.spec.holderIdentity).toBe('step-down-test');
+      await pc.cluster.stopApiserver();
+      // No renewal can succeed after this point.
+      const gone = Date.now();
+      await waitFor(() => (!elector.isLeader ? true : undefined), 10_000, 'step down');
+      // Within renew deadline + one retry of the last renewal: before the 6 s lease could
+      // expire for anyone else, it has stopped writing.
+      const stepDown = transitions.find((t) => !t.leading);
+      expect(stepDown).toBeDefined();
+      expect((stepDown?.at ?? 0) - gone).toBeLessThan(4000 + 600);
+      await pc.cluster.startApiserver();
+      await waitFor(() => elector.isLeader || undefined, 30_000, 'leading again');
+      expect(transitions.map((t) => t.leading)).toEqual([true, false, true]);
+    } finally {
+      await elector.stop();
+      client.close();
+    }
   }, 120_000);
 });
