@@ -193,6 +193,14 @@ export class Controller {
     await this.serial('initial configuration', () => this.recompute(false));
     await this.serial('initial discovery', () => this.rescan());
     await this.watches.settled(syncTimeout);
+    const unsynced = this.watches.list().filter((w) => !w.informer.synced);
+    if (unsynced.length) {
+      // Ready anyway: what did sync is served and reported; the rest keeps retrying.
+      this.log.warn(
+        { unsynced: unsynced.map((w) => ({ gvr: gvrKey(w.gvr), state: w.informer.state, error: w.informer.lastError?.message })) },
+        'some informers have not synced; starting without them',
+      );
+    }
     await this.feedIdle();
     await this.analyzer.idle();
     // Signals start on a warm store: the first list of Warning Events is correlated against every constraint.
