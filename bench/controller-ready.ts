@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const child = spawn(
       process.execPath,
-      [...NODE_ARGS, path.join(repoRoot, 'dist/runtime/controller/main.js'), '--kubeconfig', pc.controller, '--namespace', 'potoo-system', '--identity', 'bench', '--no-leader-elect', '--http-host', '127.0.0.1', '--http-port', String(port), '--log-level', process.env['BENCH_LOG'] ?? 'warn', ...(process.env['BENCH_CTL_ARGS']?.split(' ').filter(Boolean) ?? [])],
+      [...NODE_ARGS, path.join(repoRoot, 'dist/runtime/controller/main.js'), '--kubeconfig', pc.controller, '--namespace', 'potoo-system', '--identity', 'bench', '--no-leader-elect', '--api-auth', 'none', '--http-host', '127.0.0.1', '--http-port', String(port), '--log-level', process.env['BENCH_LOG'] ?? 'warn', ...(process.env['BENCH_CTL_ARGS']?.split(' ').filter(Boolean) ?? [])],
       { stdio: ['ignore', process.env['BENCH_LOG'] ? 'inherit' : 'ignore', 'inherit'] },
     );
     const url = (p: string): string => `http://127.0.0.1:${port}${p}`;

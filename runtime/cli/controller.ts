@@ -2,7 +2,8 @@
 // laptop with a kubeconfig). SIGTERM stops it cleanly and hands the leader Lease over.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDuration } from '../../engine/pack/loader.js';
-import { loadKubeConfig } from '../kube/client.js';
+import { KubeClient, loadKubeConfig } from '../kube/client.js';
+import { KubernetesAuthorizer } from '../http/auth.js';
 import { Controller, defaultIdentity } from '../controller/manager.js';
 import { startHttpServer } from '../http/server.js';
 import { createLogger } from '../log.js';
@@ -49,7 +50,7 @@ export const controllerCommand: Command = {
     '    [--namespace <ns>] [--trusted-namespace <ns>[,<ns>...]] [--identity <name>]',
     '    [--rescan-interval 5m] [--crd-rescan-delay 2s]',
     '    [--no-leader-elect] [--lease-name potoo-controller] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]',
-    '    [--http-host 0.0.0.0] [--http-port 8080]',
+    '    [--http-host 0.0.0.0] [--http-port 8080] [--api-auth kubernetes|none]',
     '    [--report-debounce 250ms] [--report-max-delay 1s] [--report-concurrency 8] [--report-exclude-namespace <ns>[,...]]',
     '    [--watch-idle-timeout 150s] [--resync-period 15m] [--max-configmap-pack-bytes 1048576]',
     '    [--requirement-debounce 90s] [--no-requirements] [--no-event-correlation] [--event-startup-window 5m]',
@@ -93,10 +94,13 @@ export const controllerCommand: Command = {
       packs: { value: true, repeat: true },
       'no-builtin': {},
       'log-level': { value: true },
+      'api-auth': { value: true },
     });
     if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
     const level = (flag(args, 'log-level') ?? process.env['POTOO_LOG_LEVEL'] ?? 'info') as Level;
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+    const apiAuth = flag(args, 'api-auth') ?? 'kubernetes';
+    if (apiAuth !== 'kubernetes' && apiAuth !== 'none') throw new UsageError('--api-auth must be kubernetes or none');
     const namespace = flag(args, 'namespace') ?? ownNamespace();
     const leaseDurationMs = duration('lease-duration', flag(args, 'lease-duration'), 15_000);
     const renewDeadlineMs = duration('renew-deadline', flag(args, 'renew-deadline'), 10_000);
@@ -159,7 +163,14 @@ export const controllerCommand: Command = {
       log,
       metrics,
     });
-    const http = await startHttpServer(ctl, { host: flag(args, 'http-host') ?? '0.0.0.0', port: port('http-port', flag(args, 'http-port'), 8080), log });
+    // The read API reveals what constrains each namespace: as private as its ConstraintReport.
+    const authClient = apiAuth === 'kubernetes' ? await KubeClient.create(kc) : undefined;
+    const http = await startHttpServer(ctl, {
+      host: flag(args, 'http-host') ?? '0.0.0.0',
+      port: port('http-port', flag(args, 'http-port'), 8080),
+      log,
+      ...(authClient ? { auth: new KubernetesAuthorizer(authClient, log) } : {}),
+    });
 
     let stopping: Promise<void> | undefined;
     const stop = (signal: string): Promise<void> =>
@@ -167,6 +178,7 @@ export const controllerCommand: Command = {
         log.info({ signal }, 'shutting down');
         await ctl.stop();
         await http.close();
+        authClient?.close();
       })());
     const done = new Promise<number>((resolve) => {
       for (const s of ['SIGTERM', 'SIGINT'] as const) {

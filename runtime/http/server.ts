@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { ApiError, capabilities, namespaceReport, queryConstraints, type ConstraintQuery } from '../controller/api.js';
+import type { Access, ApiAuthorizer } from './auth.js';
 import type { Controller } from '../controller/manager.js';
 
 export interface HttpServer {
@@ -58,7 +59,27 @@ function parseQuery(u: URL): ConstraintQuery {
   return q;
 }
 
-export async function startHttpServer(ctl: Controller, opts: { host?: string; port?: number; log: Logger }): Promise<HttpServer> {
+export interface HttpServerOptions {
+  host?: string;
+  port?: number;
+  log: Logger;
+  /** Guards /api/v1/* (probes and /metrics stay open); absent: the read API is open. */
+  auth?: ApiAuthorizer;
+}
+
+/** What a read-API request reveals, as ConstraintReport access: one namespace, or all of them. */
+function accessFor(path: string, u: URL): Access | undefined {
+  if (path === '/api/v1/constraints') {
+    const ns = u.searchParams.get('namespace');
+    return ns ? { verb: 'get', namespace: ns } : { verb: 'list' };
+  }
+  if (path === '/api/v1/capabilities') return { verb: 'list' };
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/report$/.exec(path);
+  if (m) return { verb: 'get', namespace: decodeURIComponent(m[1] as string) };
+  return undefined;
+}
+
+export async function startHttpServer(ctl: Controller, opts: HttpServerOptions): Promise<HttpServer> {
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
       opts.log.error({ err: (err as Error).message, url: req.url }, 'http handler failed');
@@ -74,6 +95,17 @@ export async function startHttpServer(ctl: Controller, opts: { host?: string; po
       return;
     }
     const path = u.pathname.replace(/\/+$/, '') || '/';
+    if (opts.auth && path.startsWith('/api/')) {
+      const access = accessFor(path, u);
+      if (access) {
+        const r = await opts.auth.check(req.headers.authorization, access);
+        if (!r.ok) {
+          if (r.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+          send(res, r.status, { error: r.message });
+          return;
+        }
+      }
+    }
     try {
       switch (path) {
         case '/healthz':

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Controller } from '../../runtime/controller/manager.js';
 import { startHttpServer, type HttpServer } from '../../runtime/http/server.js';
+import { KubernetesAuthorizer } from '../../runtime/http/auth.js';
+import { KubeClient } from '../../runtime/kube/client.js';
 import { Metrics } from '../../runtime/metrics.js';
 import { ensureHelm, helm } from './helm.js';
 import { getJson, getReport, kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster, type ReportObject } from './helpers.js';
@@ -480,6 +482,42 @@ spec:
     // The chart ships the same CRDs as deploy/crds.
     for (const f of ['constraintprofiles.potoo.io.yaml', 'constraintreports.potoo.io.yaml', 'notificationpolicies.potoo.io.yaml']) {
       expect(readFileSync(path.join(chart, 'crds', f), 'utf8')).toBe(readFileSync(path.join(repoRoot, 'deploy/crds', f), 'utf8'));
+    }
+  });
+
+  it('the read API, when guarded, is exactly as private as the ConstraintReports (TokenReview + SubjectAccessReview)', async () => {
+    const m = memoryLogger();
+    const authClient = await KubeClient.create(kubeConfigFromFile(pc.controller));
+    const guarded = await startHttpServer(ctl, { host: '127.0.0.1', port: 0, log: m.log, auth: new KubernetesAuthorizer(authClient, m.log) });
+    try {
+      const dev = pc.cluster.tokens['developer'] as string;
+      const nsUrl = `${guarded.url}/api/v1/constraints?namespace=${NS}`;
+      expect((await getJson(nsUrl)).status).toBe(401);
+      expect((await getJson(nsUrl, 3000, 'not-a-token')).status).toBe(401);
+      const denied = await getJson<{ error: string }>(nsUrl, 3000, dev);
+      expect(denied.status).toBe(403);
+      expect(denied.body.error).toBe(`developer may not get constraintreports.potoo.io in namespace ${NS}`);
+      await pc.kubectl('-n', NS, 'create', 'role', 'read-reports', '--verb=get', '--resource=constraintreports.potoo.io');
+      await pc.kubectl('-n', NS, 'create', 'rolebinding', 'dev-reads-reports', '--role=read-reports', '--user=developer');
+      // Decisions are cached for 30 s; a fresh server asks again.
+      const fresh = await startHttpServer(ctl, { host: '127.0.0.1', port: 0, log: m.log, auth: new KubernetesAuthorizer(authClient, m.log) });
+      try {
+        const u = `${fresh.url}/api/v1/constraints?namespace=${NS}`;
+        await waitFor(async () => ((await getJson(u, 3000, dev)).status === 200 ? true : undefined), 10_000, 'developer allowed in its namespace');
+        expect((await getJson(`${fresh.url}/api/v1/namespaces/${NS}/report`, 3000, dev)).status).toBe(200);
+        // Not across namespaces, and not the cluster-wide capabilities.
+        expect((await getJson(`${fresh.url}/api/v1/constraints`, 3000, dev)).status).toBe(403);
+        expect((await getJson(`${fresh.url}/api/v1/constraints?namespace=kube-system`, 3000, dev)).status).toBe(403);
+        expect((await getJson(`${fresh.url}/api/v1/capabilities`, 3000, dev)).status).toBe(403);
+        // Probes and metrics stay open.
+        expect((await fetch(`${fresh.url}/readyz`)).status).toBe(200);
+        expect((await fetch(`${fresh.url}/metrics`)).status).toBe(200);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await guarded.close();
+      authClient.close();
     }
   });
 });

@@ -170,8 +170,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function getJson<T = unknown>(url: string, timeoutMs = 3000): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+export async function getJson<T = unknown>(url: string, timeoutMs = 3000, token?: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}) });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }

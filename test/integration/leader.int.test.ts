@@ -17,7 +17,8 @@ interface Caps {
 
 async function caps(c: ChildController): Promise<Caps | undefined> {
   try {
-    const r = await getJson<Caps>(c.url('/api/v1/capabilities'));
+    // The read API authenticates callers (TokenReview) and authorizes them (SubjectAccessReview).
+    const r = await getJson<Caps>(c.url('/api/v1/capabilities'), 3000, pc.cluster.token);
     return r.status === 200 ? r.body : undefined;
   } catch {
     return undefined;
@@ -65,7 +66,7 @@ describe('leader election between two controller processes', () => {
         for (const [who, c] of [['a', a], ['b', b]] as const) {
           if (who === 'a' && Date.now() >= killedAt) continue;
           try {
-            const r = await getJson<{ items: { source: { name: string } }[] }>(c.url(`/api/v1/constraints?namespace=${NS}`), 2000);
+            const r = await getJson<{ items: { source: { name: string } }[] }>(c.url(`/api/v1/constraints?namespace=${NS}`), 2000, pc.cluster.token);
             if (r.status !== 200 || !r.body.items.some((i) => i.source.name === 'lockdown')) failures.push({ who, at: Date.now(), why: `status ${r.status}` });
             else answered[who]++;
           } catch (e) {
