@@ -12,7 +12,7 @@ import { gvrKey } from '../../engine/gvr.js';
 import { jsonEqual } from '../../engine/store/normalize.js';
 import { KubeApiError, KubeClient } from '../kube/client.js';
 import { discover, type DiscoveryResult } from '../kube/discovery.js';
-import { EventRecorder, type EventSpec } from '../kube/events.js';
+import { EventRecorder, type EventSpec } from './events.js';
 import { Informer, type InformerStatus, type RawObject } from '../kube/informer.js';
 import { LeaderElector } from '../kube/leader.js';
 import { GVR, objectPath } from '../kube/paths.js';
@@ -238,6 +238,8 @@ export class Controller {
     await this.requirements?.stop();
     await this.notifications?.stop();
     await this.reports.stop();
+    await this.events.flush().catch(() => undefined);
+    this.events.stop();
     await Promise.all([this.crds.informer.stop(), this.profilesInf.informer.stop(), this.cmPacks.stop(), this.watches.stopAll()]);
     await this.serialQ;
     this.analyzer.stop();

@@ -6,7 +6,7 @@
 import { formatProblem, type Problem } from '../../engine/model.js';
 import { loadPacks, type CompiledPack } from '../../engine/pack/loader.js';
 import type { KubeClient } from '../kube/client.js';
-import type { EventSpec } from '../kube/events.js';
+import type { EventSpec } from './events.js';
 import { Informer, type InformerStatus, type RawObject } from '../kube/informer.js';
 import { GVR } from '../kube/paths.js';
 import type { Logger } from '../log.js';

@@ -9,6 +9,8 @@ export interface ObjectRef {
   name: string;
   namespace?: string;
   uid?: string;
+  /** Which version of the object an Event is about (e.g. the rejected ConfigMap's). */
+  resourceVersion?: string;
 }
 
 export interface Fact {
