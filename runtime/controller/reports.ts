@@ -191,7 +191,8 @@ export class ReportWriter {
       const ns = (r.metadata as { namespace?: string } | undefined)?.namespace;
       if (ns) names.add(ns);
     }
-    for (const ns of names) this.mark(ns);
+    for (const ns of names) this.mark(ns, false);
+    this.schedule();
   }
 
   private markForConstraint(c: Constraint): void {
@@ -200,16 +201,18 @@ export class ReportWriter {
     else for (const ns of nss) this.mark(ns);
   }
 
-  mark(ns: string): void {
+  /** `schedule: false` when marking many at once: the caller schedules once at the end. */
+  mark(ns: string, schedule = true): void {
     if (!this.enabled || this.stopped || this.exclude.has(ns)) return;
     const now = Date.now();
     const d = this.dirty.get(ns);
     if (d) d.last = now;
     else this.dirty.set(ns, { first: now, last: now });
-    this.schedule();
+    if (schedule) this.schedule();
   }
 
   private schedule(): void {
+    if (!this.enabled || this.stopped) return;
     const debounce = this.opts.debounceMs ?? 250;
     const maxDelay = this.opts.maxDelayMs ?? 1000;
     let due = Infinity;
