@@ -35,3 +35,33 @@ describe('manifest reading', () => {
     expect(r.problems[0]!.line).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('what kubectl accepts', () => {
+  it('a quoted scalar with an under-indented continuation line parses, as go-yaml parses it', () => {
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\ndata:\n  k: "first part\n and the rest"\n';
+    const r = objectsFromText(text, 'lenient.yaml');
+    expect(r.problems).toEqual([]);
+    expect((r.objects[0]!.object.data as Record<string, string>).k).toBe('first part and the rest');
+  });
+
+  it('genuinely broken YAML is still an error with its line', () => {
+    const r = objectsFromText('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c\n', 'broken.yaml');
+    expect(r.objects).toEqual([]);
+    expect(r.problems[0]!.message).toMatch(/invalid YAML/);
+    expect(r.problems[0]!.line).toBeGreaterThan(0);
+  });
+});
+
+describe('hostile YAML', () => {
+  it('a billion-laughs document is refused quickly on both parsers', () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++) lines.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9).fill('*' + 'abcdefghij'[i - 1]).join(',')}]`);
+    // An under-indented quoted continuation sends the document to the lenient parser too.
+    const text = lines.join('\n') + '\nkey: "x\ny"\n';
+    const t0 = performance.now();
+    const r = objectsFromText(text, 'laughs.yaml');
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.objects).toEqual([]);
+    expect(r.problems.length).toBeGreaterThan(0);
+  });
+});

@@ -1,6 +1,7 @@
 // Multi-document YAML/JSON text -> plain values that remember where each field came from.
 import { isMap, isNode, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { Problem } from '../model.js';
+import { load as lenientLoad } from 'js-yaml';
 
 export type PathSegment = string | number;
 
@@ -62,6 +63,14 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     const contentStart = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
     const start = pos(contentStart ?? doc.range[0]);
     if (doc.errors.length > 0) {
+      // kubectl's parser (go-yaml) accepts some documents YAML 1.2 rejects, e.g. a quoted
+      // scalar whose continuation line is under-indented. Accept what kubectl accepts;
+      // field positions then fall back to the document's start.
+      const lenient = lenientDocument(text.slice(doc.range[0], doc.range[2]), limits);
+      if (lenient.ok) {
+        if (lenient.value !== null && lenient.value !== undefined) documents.push({ value: lenient.value, index, start, locate: () => start });
+        return;
+      }
       for (const e of doc.errors) {
         const at = pos(e.pos[0]);
         problems.push({ severity: 'error', file, line: at.line, column: at.column, message: `invalid YAML: ${firstLine(e.message)}` });
@@ -110,6 +119,32 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     });
   });
   return { documents, problems };
+}
+
+function lenientDocument(source: string, limits: YamlLimits): { ok: true; value: unknown } | { ok: false } {
+  try {
+    const value: unknown = lenientLoad(source);
+    return valueDepth(value, limits.maxDepth + 1) > limits.maxDepth ? { ok: false } : { ok: true, value };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Nodes the lenient path may visit: aliases share nodes, so a hostile document is a DAG. */
+const LENIENT_NODE_BUDGET = 2_000_000;
+
+function valueDepth(v: unknown, cap: number): number {
+  let max = 0;
+  let visited = 0;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop() as [unknown, number];
+    if (d > max) max = d;
+    // Over budget counts as too deep: the document is refused like any hostile one.
+    if (max >= cap || ++visited > LENIENT_NODE_BUDGET) return cap;
+    if (n && typeof n === 'object') for (const c of Object.values(n)) stack.push([c, d + 1]);
+  }
+  return max;
 }
 
 function nodeDepth(node: unknown, cap: number): number {
