@@ -20,8 +20,12 @@ export interface StageFacts {
 
 const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
 
-/** Pod-controller owners we follow from a Pod, ReplicaSet or Job to the workload a developer deployed. */
-const OWNER_RESOURCES: Record<string, { group: string; resource: string }> = {
+/**
+ * Pod-controller owners we follow from a Pod, ReplicaSet or Job to the workload a
+ * developer deployed, keyed by kind. Exported for callers that resolve a workload
+ * reference to its stored object (e.g. the runtime's notification UIDs).
+ */
+export const OWNER_RESOURCES: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
   ReplicaSet: { group: 'apps', resource: 'replicasets' },
   Deployment: { group: 'apps', resource: 'deployments' },
   StatefulSet: { group: 'apps', resource: 'statefulsets' },
