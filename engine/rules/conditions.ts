@@ -76,6 +76,7 @@ function compileNode(
       errors.push({ path: [...path, 'cel'], message: `CEL: ${c.error.message}${c.error.column ? ` (column ${c.error.column})` : ''}` });
       return undefined;
     }
+    celOperand(node.cel, c.value);
     return { fact: CEL_FACT, params: { expr: node.cel }, operator: 'equal', value: true };
   }
   const leaf = node;

@@ -11,11 +11,10 @@
 //
 // The direct path also records regex captures: a `matches` leaf that holds contributes
 // its named groups, which stages expose to later expressions as `match.<name>`.
-import { compileCel, type CompiledCel } from '../expr/cel.js';
-import { compileSafeRegex, MAX_INPUT_LENGTH, type SafeRegex } from '../expr/regex.js';
+import { MAX_INPUT_LENGTH } from '../expr/regex.js';
 import { requiredLiteral } from './literal.js';
 import { CEL_FACT, VARS_FACT, type EngineCondition } from './conditions.js';
-import { OPERATORS, OVERRIDES } from './operators.js';
+import { OPERATORS, OVERRIDES, celFor, regexFor } from './operators.js';
 import { resolvePath, type DynamicFact } from './ruleset.js';
 
 type Vars = Record<string, unknown>;
@@ -41,28 +40,6 @@ const OPS: Record<string, Op> = {
   ...OPERATORS,
   ...OVERRIDES,
 };
-
-const regexCache = new Map<string, SafeRegex | null>();
-function regexFor(pattern: string): SafeRegex | null {
-  let r = regexCache.get(pattern);
-  if (r === undefined) {
-    const c = compileSafeRegex(pattern);
-    r = c.ok ? c.value : null;
-    regexCache.set(pattern, r);
-  }
-  return r;
-}
-
-const celCache = new Map<string, CompiledCel | null>();
-function celFor(expr: string): CompiledCel | null {
-  let c = celCache.get(expr);
-  if (c === undefined) {
-    const r = compileCel(expr);
-    c = r.ok ? r.value : null;
-    celCache.set(expr, c);
-  }
-  return c;
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

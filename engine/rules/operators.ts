@@ -1,6 +1,6 @@
 // Potoo's condition operators, added to json-rules-engine's built-in ones.
-import type { SafeRegex } from '../expr/regex.js';
-import type { CompiledCel } from '../expr/cel.js';
+import { compileSafeRegex, type SafeRegex } from '../expr/regex.js';
+import { compileCel, type CompiledCel } from '../expr/cel.js';
 
 const BUILT_IN = [
   'equal',
@@ -16,9 +16,11 @@ const BUILT_IN = [
 ];
 
 // Operands are compiled when a pack loads; operators look them up by source text, so
-// evaluation never compiles and a pattern shared by many rules compiles once.
-const regexes = new Map<string, SafeRegex>();
-const cels = new Map<string, CompiledCel>();
+// evaluation never compiles and a pattern shared by many rules compiles once. A source
+// not registered at load (a tree built by hand) is compiled on first use and kept; null
+// marks one that does not compile.
+const regexes = new Map<string, SafeRegex | null>();
+const cels = new Map<string, CompiledCel | null>();
 
 export function regexOperand(source: string, compiled: SafeRegex): void {
   regexes.set(source, compiled);
@@ -26,6 +28,26 @@ export function regexOperand(source: string, compiled: SafeRegex): void {
 
 export function celOperand(source: string, compiled: CompiledCel): void {
   cels.set(source, compiled);
+}
+
+/** The regex for `source`: the one registered at load, else compiled now; null if invalid. */
+export function regexFor(source: string): SafeRegex | null {
+  let r = regexes.get(source);
+  if (r === undefined) {
+    const c = compileSafeRegex(source);
+    regexes.set(source, (r = c.ok ? c.value : null));
+  }
+  return r;
+}
+
+/** The CEL program for `source`: the one registered at load, else compiled now; null if invalid. */
+export function celFor(source: string): CompiledCel | null {
+  let c = cels.get(source);
+  if (c === undefined) {
+    const r = compileCel(source);
+    cels.set(source, (c = r.ok ? r.value : null));
+  }
+  return c;
 }
 
 function isEmpty(v: unknown): boolean {
@@ -48,7 +70,7 @@ function size(v: unknown): number {
 
 function regexTest(fact: unknown, pattern: unknown): boolean {
   if (typeof fact !== 'string' || typeof pattern !== 'string') return false;
-  const re = regexes.get(pattern);
+  const re = regexFor(pattern);
   return re ? re.test(fact) : false;
 }
 
@@ -74,7 +96,7 @@ export const OPERATORS: Record<string, (fact: unknown, value: unknown) => boolea
   sizeGreaterThan: (f, v) => size(f) > Number(v),
   cel: (f, v) => {
     if (typeof v !== 'string') return false;
-    const c = cels.get(v);
+    const c = celFor(v);
     if (!c) return false;
     const r = c.evaluate({ self: f ?? null });
     return r.ok && r.value === true;

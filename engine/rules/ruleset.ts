@@ -1,9 +1,8 @@
 // A set of compiled rules evaluated by json-rules-engine over a stage's facts.
 import { Engine, type Almanac, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
-import { compileCel } from '../expr/cel.js';
 import { compileJsonPath, type JsonPathQuery } from '../expr/jsonpath.js';
 import { CEL_FACT, VARS_FACT, type CompiledConditions } from './conditions.js';
-import { OPERATORS, OVERRIDES } from './operators.js';
+import { OPERATORS, OVERRIDES, celFor } from './operators.js';
 
 export interface RuleEntry<R> {
   /** Unique within the set. */
@@ -59,7 +58,6 @@ export class RuleSet<R> {
       if (!e.conditions) this.unconditional.push(e.payload);
     }
     if (conditional.length === 0) return;
-    const celCache = new Map<string, ReturnType<typeof compileCel>>();
     const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
     for (const [name, fn] of Object.entries(OPERATORS)) engine.addOperator(name, fn);
     for (const [name, fn] of Object.entries(OVERRIDES)) {
@@ -67,13 +65,11 @@ export class RuleSet<R> {
       engine.addOperator(name, fn);
     }
     engine.addFact(CEL_FACT, async (params: Record<string, unknown>, almanac: Almanac) => {
-      const src = String(params.expr);
-      // Compiled once per set (compiling costs ~100x an evaluation); validated at load.
-      let c = celCache.get(src);
-      if (c === undefined) celCache.set(src, (c = compileCel(src)));
-      if (!c.ok) return false;
+      // Compiled once, at load (compiling costs ~100x an evaluation).
+      const c = celFor(String(params.expr));
+      if (!c) return false;
       const vars = (await almanac.factValue(VARS_FACT)) as Record<string, unknown>;
-      const r = c.value.evaluate(vars);
+      const r = c.evaluate(vars);
       return r.ok && r.value === true;
     });
     for (const [name, fn] of Object.entries(facts)) {
