@@ -12,9 +12,9 @@ const RECIPES = join(ROOT, '..', 'shared', 'corpus', 'netpol-recipes');
 const present = existsSync(RECIPES);
 
 describe('corpus available in CI', () => {
-  it('CI has ../shared/corpus', () => {
-    if (process.env.CI === 'true') expect(present, `${RECIPES} missing in CI`).toBe(true);
-    else expect(typeof present).toBe('boolean');
+  // Outside CI a missing corpus is allowed (a user's clone has none); in CI it is a failure.
+  it.runIf(process.env.CI === 'true')('CI has ../shared/corpus', () => {
+    expect(present, `${RECIPES} missing in CI`).toBe(true);
   });
 });
 
