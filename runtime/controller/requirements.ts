@@ -10,6 +10,7 @@ import type { CompiledPack } from '../../engine/pack/loader.js';
 import { gvrOf } from '../../engine/gvr.js';
 import { isWorkloadGvr } from '../../engine/store/workloads.js';
 import { RequireStage, clearedFindings, type RequireResult, type StageFacts } from '../../engine/stages/index.js';
+import { GVR } from '../kube/paths.js';
 import { errorMessage, type Logger } from '../log.js';
 import { counter, gauge } from '../sinks/promutil.js';
 import type { NotificationPipeline } from './notifications.js';
@@ -158,8 +159,8 @@ export class RequirementTracker {
       }
       for (const ns of namespaces) {
         for (const w of this.opts.facts.workloads.list(ns)) this.process(await stage.evaluateWorkload(w));
-        const nsObj = this.store.list({ group: '', version: 'v1', resource: 'namespaces' }).find((o) => o.metadata?.name === ns);
-        if (nsObj && stage.interestedIn('Namespace')) this.process(await stage.evaluate({ gvr: { group: '', version: 'v1', resource: 'namespaces' }, object: nsObj }));
+        const nsObj = stage.interestedIn('Namespace') ? this.store.get(GVR.namespaces, undefined, ns) : undefined;
+        if (nsObj) this.process(await stage.evaluate({ gvr: GVR.namespaces, object: nsObj }));
       }
       for (const s of subjects.values()) {
         if (s.namespace && namespaces.has(s.namespace) && isWorkloadGvr(s.gvr)) continue;
