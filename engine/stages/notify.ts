@@ -121,9 +121,8 @@ export class NotifyStage {
     const subject = subjectFact(input.subject, constraints);
     const policy = input.policy ?? this.policyFor(subject.namespace);
     const ns = subject.namespace && this.view ? this.view.namespaceObject(subject.namespace) : undefined;
-    const raw = input.subject.kind === 'attribution' ? input.subject.attribution : input.subject.kind === 'finding' ? input.subject.finding : input.subject.constraint;
     const vars: Vars = {
-      [input.subject.kind]: raw,
+      [input.subject.kind]: subjectObject(input.subject),
       subject,
       namespace: ns ?? {},
       namespaceObject: ns ?? {},
@@ -327,52 +326,26 @@ function pickDetail(t: unknown, detail: DetailLevel): string | undefined {
   return undefined;
 }
 
+/** The attribution, finding or constraint a subject carries. */
+function subjectObject(s: NotifySubject): Attribution | Finding | Constraint {
+  return s.kind === 'attribution' ? s.attribution : s.kind === 'finding' ? s.finding : s.constraint;
+}
+
 export function subjectFact(s: NotifySubject, constraints: readonly Constraint[]): SubjectFact {
+  const o = subjectObject(s);
+  const base = { kind: s.kind, id: o.id, severity: o.severity, rule: o.rule };
   switch (s.kind) {
     case 'attribution': {
       const a = s.attribution;
-      return {
-        kind: 'attribution',
-        id: a.id,
-        severity: a.severity,
-        namespace: a.workload?.namespace ?? a.signal.namespace ?? '',
-        types: [...new Set(constraints.map((c) => c.type))],
-        constraintIds: a.constraintIds,
-        resolved: a.constraintIds.length > 0,
-        confidence: a.confidence,
-        workload: a.workload ?? null,
-        rule: a.rule,
-      };
+      const workload = a.workload ?? null;
+      const namespace = a.workload?.namespace ?? a.signal.namespace ?? '';
+      return { ...base, namespace, types: [...new Set(constraints.map((c) => c.type))], constraintIds: a.constraintIds, resolved: a.constraintIds.length > 0, confidence: a.confidence, workload };
     }
-    case 'finding': {
-      const f = s.finding;
-      return {
-        kind: 'finding',
-        id: f.id,
-        severity: f.severity,
-        namespace: f.workload.namespace,
-        types: ['MissingResource'],
-        constraintIds: [],
-        resolved: true,
-        confidence: 1,
-        workload: f.workload,
-        rule: f.rule,
-      };
-    }
+    case 'finding':
+      return { ...base, namespace: s.finding.workload.namespace, types: ['MissingResource'], constraintIds: [], resolved: true, confidence: 1, workload: s.finding.workload };
     case 'constraint': {
       const c = s.constraint;
-      return {
-        kind: 'constraint',
-        id: c.id,
-        severity: c.severity,
-        namespace: s.namespace ?? c.source.namespace ?? '',
-        types: [c.type],
-        constraintIds: [c.id],
-        resolved: true,
-        confidence: 1,
-        workload: null,
-        rule: c.rule,
-      };
+      return { ...base, namespace: s.namespace ?? c.source.namespace ?? '', types: [c.type], constraintIds: [c.id], resolved: true, confidence: 1, workload: null };
     }
   }
 }
