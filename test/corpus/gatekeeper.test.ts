@@ -16,7 +16,9 @@ import { analyzeObjects } from '../../engine/analyzer.js';
 import { evaluateScope } from '../../engine/scope.js';
 import { objectsFromText } from '../../engine/source/manifests.js';
 import {
+  adaptFailures,
   builtinPacks,
+  collectNamespaceLabels,
   corpusIndex,
   corpusPath,
   describeConstraint,
@@ -25,17 +27,13 @@ import {
   objectsOf,
   present,
   relativeTo,
-  requiredButMissing,
+  describeCorpusRequiredInCI,
   targetOf,
   yamlDocs,
   type Recall,
 } from './corpus.js';
 
-describe('Gatekeeper corpus present in CI', () => {
-  it('CI has ../shared/corpus', () => {
-    expect(requiredButMissing, 'CI=true but ../shared/corpus is missing').toBe(false);
-  });
-});
+describeCorpusRequiredInCI('Gatekeeper');
 
 interface SuiteCase {
   name: string;
@@ -91,11 +89,7 @@ describe.skipIf(!present)('Gatekeeper library: scope fidelity on its own suites'
           const mine = analyzer.allConstraints().filter((c) => c.source.group === 'constraints.gatekeeper.sh' && c.source.name === constraintObj?.metadata?.name);
           for (const c of t.cases ?? []) {
             const nsLabels = new Map<string, Record<string, string>>();
-            for (const inv of c.inventory ?? []) {
-              for (const o of objectsOf(relativeTo(suiteFile, inv))) {
-                if (o.object.kind === 'Namespace' && o.object.metadata?.name) nsLabels.set(o.object.metadata.name, o.object.metadata.labels ?? {});
-              }
-            }
+            for (const inv of c.inventory ?? []) collectNamespaceLabels(objectsOf(relativeTo(suiteFile, inv)), nsLabels);
             const violating = (c.assertions ?? []).some((a) => a.violations === true || a.violations === 'yes' || (typeof a.violations === 'number' && a.violations > 0));
             for (const ex of exampleOf(relativeTo(suiteFile, c.object))) {
               const target = targetOf(ex.object, namespaceLabels(ex.object.metadata?.namespace, nsLabels), ex.operation);
@@ -124,24 +118,11 @@ describe.skipIf(!present)('Gatekeeper library: scope fidelity on its own suites'
 
 describe.skipIf(!present)('Gatekeeper corpus files load', () => {
   it('every constraint and template yields a constraint or a reported skip, with no adapter error', async () => {
-    const packs = await builtinPacks();
     const files = corpusIndex().filter((e) => e.source === 'gatekeeper' && (e.role === 'policy' || e.role === 'template'));
     expect(files.length).toBeGreaterThan(50);
-    const failures: string[] = [];
-    let objects = 0;
-    for (const f of files) {
-      const loaded = objectsOf(corpusPath('gatekeeper', f.path));
-      const analyzer = await analyzeObjects(loaded, packs);
-      for (const p of analyzer.problems()) failures.push(`${f.path}: ${p.message}`);
-      for (const { object } of loaded) {
-        objects++;
-        const name = object.metadata?.name;
-        const constraints = analyzer.allConstraints().filter((c) => c.source.kind === object.kind && c.source.name === name);
-        const skips = analyzer.skipped().filter((s) => s.object.endsWith(` ${name}`) && s.object.startsWith(`${object.kind} `));
-        if (constraints.length === 0 && skips.length === 0) failures.push(`${f.path}: ${object.kind} ${name} yields neither a constraint nor a skip`);
-        if (constraints.some((c) => c.rule.pack === 'generic')) failures.push(`${f.path}: ${object.kind} ${name} fell through to the generic adapter`);
-      }
-    }
+    const { failures, objects } = await adaptFailures('gatekeeper', files, {
+      skipOf: (skip, kind, name) => skip.endsWith(` ${name}`) && skip.startsWith(`${kind} `),
+    });
     expect(objects).toBeGreaterThan(60);
     expect(failures).toEqual([]);
   });

@@ -25,7 +25,9 @@ import { analyzeObjects } from '../../engine/analyzer.js';
 import { evaluateScope } from '../../engine/scope.js';
 import type { SourcedObject } from '../../engine/source/manifests.js';
 import {
+  adaptFailures,
   builtinPacks,
+  collectNamespaceLabels,
   corpusIndex,
   corpusPath,
   describeConstraint,
@@ -34,17 +36,13 @@ import {
   objectsOf,
   present,
   relativeTo,
-  requiredButMissing,
+  describeCorpusRequiredInCI,
   targetOf,
   yamlDocs,
   type Recall,
 } from './corpus.js';
 
-describe('Kyverno corpus present in CI', () => {
-  it('CI has ../shared/corpus', () => {
-    expect(requiredButMissing, 'CI=true but ../shared/corpus is missing').toBe(false);
-  });
-});
+describeCorpusRequiredInCI('Kyverno');
 
 interface TestResult {
   policy: string;
@@ -127,10 +125,7 @@ describe.skipIf(!present)("Kyverno policies: scope fidelity on their own CLI tes
         const resources = (t.resources ?? []).flatMap((p) => objectsOf(relativeTo(testFile, p)));
         const valuesRef = t.variables ?? t.values;
         const values = (valuesRef ? (yamlDocs(relativeTo(testFile, valuesRef)) as ValuesFile[]) : []).find((v) => v && typeof v === 'object') ?? {};
-        const nsLabels = new Map<string, Record<string, string>>();
-        for (const { object } of resources) {
-          if (object.kind === 'Namespace' && object.metadata?.name) nsLabels.set(object.metadata.name, object.metadata.labels ?? {});
-        }
+        const nsLabels = collectNamespaceLabels(resources, new Map());
         for (const n of values.namespaceSelector ?? []) nsLabels.set(n.name, { ...(nsLabels.get(n.name) ?? {}), ...(n.labels ?? {}) });
         const operationOf = (policy: string, resource: string): string => {
           const per = values.policies?.find((p) => p.name === policy)?.resources?.find((r) => r.name === resource)?.values?.['request.operation'];
@@ -196,28 +191,18 @@ describe.skipIf(!present)("Kyverno policies: scope fidelity on their own CLI tes
 
 describe.skipIf(!present)('Kyverno corpus files load', () => {
   it('every policy yields a constraint or a reported skip, with no adapter error', async () => {
-    const packs = await builtinPacks();
     const files = corpusIndex().filter((e) => e.source === 'kyverno' && e.role === 'policy');
     expect(files.length).toBeGreaterThan(100);
-    const failures: string[] = [];
-    let objects = 0;
-    for (const f of files) {
-      const loaded = objectsOf(corpusPath('kyverno', f.path));
-      const analyzer = await analyzeObjects(loaded, packs);
-      for (const p of analyzer.problems()) failures.push(`${f.path}: ${p.rule ?? ''} ${p.field ?? ''} ${p.message}`);
-      for (const { object } of loaded) {
-        objects++;
-        const name = object.metadata?.name;
-        const constraints = analyzer.allConstraints().filter((c) => c.source.kind === object.kind && c.source.name === name);
-        const skips = analyzer.skipped().filter((s) => s.object.startsWith(`${object.kind} `) && s.object.endsWith(`/${name}`) || s.object === `${object.kind} ${name}`);
-        if (constraints.length === 0 && skips.length === 0) failures.push(`${f.path}: ${object.kind} ${name} yields neither a constraint nor a skip`);
-        if (constraints.some((c) => c.rule.pack === 'generic')) failures.push(`${f.path}: ${object.kind} ${name} fell through to the generic adapter`);
+    const { failures, objects } = await adaptFailures('kyverno', files, {
+      skipOf: (skip, kind, name) => (skip.startsWith(`${kind} `) && skip.endsWith(`/${name}`)) || skip === `${kind} ${name}`,
+      extra: (object, constraints) => {
         const rules = (object.spec as { rules?: unknown[] } | undefined)?.rules;
         if (object.apiVersion?.startsWith('kyverno.io/') && Array.isArray(rules) && constraints.length < rules.length) {
-          failures.push(`${f.path}: ${object.kind} ${name} has ${rules.length} rules but ${constraints.length} constraints`);
+          return `${object.kind} ${object.metadata?.name} has ${rules.length} rules but ${constraints.length} constraints`;
         }
-      }
-    }
+        return undefined;
+      },
+    });
     expect(objects).toBeGreaterThan(100);
     expect(failures).toEqual([]);
   });

@@ -12,17 +12,13 @@ import { formatProblem } from '../../engine/model.js';
 import { networkDetailsOf, validateNetworkDetails } from '../../engine/network.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
 import { loadPackFiles } from '../../runtime/packs.js';
-import { CORPUS, ROOT, objectsOf, present, requiredButMissing } from './corpus.js';
+import { CORPUS, ROOT, objectsOf, present, describeCorpusRequiredInCI } from './corpus.js';
 
 const SOURCES = ['cilium', 'istio', 'netpol-recipes'] as const;
 /** The packs under test, loaded on their own so a broken pack elsewhere cannot mask them. */
 const PACKS = ['networkpolicy.yaml', 'cilium.yaml', 'istio.yaml', 'adminnetworkpolicy.yaml', 'generic.yaml'].map((f) => join(ROOT, 'adapters', f));
 
-describe('network corpus present in CI', () => {
-  it('CI has ../shared/corpus', () => {
-    expect(requiredButMissing, 'CI=true but ../shared/corpus is missing').toBe(false);
-  });
-});
+describeCorpusRequiredInCI('network');
 
 function yamlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -15,15 +15,11 @@ import type { SourcedObject } from '../../engine/source/manifests.js';
 import { evaluateTraffic, renderTrafficVerdict, resolveEndpoint } from '../../engine/traffic.js';
 import { loadPackFiles } from '../../runtime/packs.js';
 import { main } from '../../runtime/cli/main.js';
-import { CORPUS, ROOT, objectsOf, present, requiredButMissing } from './corpus.js';
+import { CORPUS, ROOT, objectsOf, present, describeCorpusRequiredInCI } from './corpus.js';
 
 const PACK_FILES = ['networkpolicy.yaml', 'cilium.yaml', 'adminnetworkpolicy.yaml', 'istio.yaml'].map((f) => join(ROOT, 'adapters', f));
 
-describe('traffic corpus present in CI', () => {
-  it('CI has ../shared/corpus', () => {
-    expect(requiredButMissing, 'CI=true but ../shared/corpus is missing').toBe(false);
-  });
-});
+describeCorpusRequiredInCI('traffic');
 
 // ------------------------------------------------------------------------ fixtures
 
