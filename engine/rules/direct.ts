@@ -14,7 +14,7 @@
 import { MAX_INPUT_LENGTH } from '../expr/regex.js';
 import { requiredLiteral } from './literal.js';
 import { CEL_FACT, VARS_FACT, type EngineCondition } from './conditions.js';
-import { OPERATORS, OVERRIDES, celFor, regexFor } from './operators.js';
+import { ENGINE_DEFAULTS, OPERATORS, OVERRIDES, celFor, regexFor } from './operators.js';
 import { resolvePath, type DynamicFact } from './ruleset.js';
 
 type Vars = Record<string, unknown>;
@@ -22,24 +22,10 @@ type Vars = Record<string, unknown>;
 export type Captures = Record<string, string>;
 export type DirectCheck = (vars: Vars, captures?: Captures) => boolean;
 
-function numberValidator(v: unknown): boolean {
-  // json-rules-engine's own check for the numeric operators.
-  return Number.parseFloat(v as string).toString() !== 'NaN';
-}
-
 type Op = (fact: unknown, value: unknown) => boolean;
 
 /** The operator table json-rules-engine ends up with in RuleSet (defaults, then Potoo's, then overrides). */
-const OPS: Record<string, Op> = {
-  equal: (a, b) => a === b,
-  notEqual: (a, b) => a !== b,
-  lessThan: (a, b) => numberValidator(a) && (a as number) < (b as number),
-  lessThanInclusive: (a, b) => numberValidator(a) && (a as number) <= (b as number),
-  greaterThan: (a, b) => numberValidator(a) && (a as number) > (b as number),
-  greaterThanInclusive: (a, b) => numberValidator(a) && (a as number) >= (b as number),
-  ...OPERATORS,
-  ...OVERRIDES,
-};
+const OPS: Record<string, Op> = { ...ENGINE_DEFAULTS, ...OPERATORS, ...OVERRIDES };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

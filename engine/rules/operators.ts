@@ -2,19 +2,6 @@
 import { compileSafeRegex, type SafeRegex } from '../expr/regex.js';
 import { compileCel, type CompiledCel } from '../expr/cel.js';
 
-const BUILT_IN = [
-  'equal',
-  'notEqual',
-  'in',
-  'notIn',
-  'contains',
-  'doesNotContain',
-  'lessThan',
-  'lessThanInclusive',
-  'greaterThan',
-  'greaterThanInclusive',
-];
-
 // Operands are compiled when a pack loads; operators look them up by source text, so
 // evaluation never compiles and a pattern shared by many rules compiles once. A source
 // not registered at load (a tree built by hand) is compiled on first use and kept; null
@@ -114,4 +101,26 @@ export const OVERRIDES: Record<string, (fact: unknown, value: unknown) => boolea
   notIn: (f, v) => Array.isArray(v) && !v.includes(f),
 };
 
-export const OPERATOR_NAMES: ReadonlySet<string> = new Set([...BUILT_IN, ...Object.keys(OPERATORS)]);
+function numberValidator(v: unknown): boolean {
+  // json-rules-engine's own check for the numeric operators.
+  return Number.parseFloat(v as string).toString() !== 'NaN';
+}
+
+/**
+ * json-rules-engine's built-in operators that RuleSet keeps as they are, written out for
+ * the direct path (direct.ts); the library does not export them.
+ */
+export const ENGINE_DEFAULTS: Record<string, (fact: unknown, value: unknown) => boolean> = {
+  equal: (a, b) => a === b,
+  notEqual: (a, b) => a !== b,
+  lessThan: (a, b) => numberValidator(a) && (a as number) < (b as number),
+  lessThanInclusive: (a, b) => numberValidator(a) && (a as number) <= (b as number),
+  greaterThan: (a, b) => numberValidator(a) && (a as number) > (b as number),
+  greaterThanInclusive: (a, b) => numberValidator(a) && (a as number) >= (b as number),
+};
+
+export const OPERATOR_NAMES: ReadonlySet<string> = new Set([
+  ...Object.keys(ENGINE_DEFAULTS),
+  ...Object.keys(OVERRIDES),
+  ...Object.keys(OPERATORS),
+]);
