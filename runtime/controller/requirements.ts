@@ -8,6 +8,7 @@ import type { ChangeEvent, FactStore } from '../../engine/store/store.js';
 import type { Finding, Gvr, KubeObject } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
 import { gvrOf } from '../../engine/gvr.js';
+import { jsonEqual } from '../../engine/store/normalize.js';
 import { isWorkloadGvr } from '../../engine/store/workloads.js';
 import { RequireStage, clearedFindings, type RequireResult, type StageFacts } from '../../engine/stages/index.js';
 import { GVR } from '../kube/paths.js';
@@ -277,7 +278,7 @@ function sameSpec(old: KubeObject | undefined, obj: KubeObject): boolean {
     const md = metadata ?? {};
     return { ...rest, labels: md.labels, annotations: md.annotations, deletionTimestamp: (md as { deletionTimestamp?: unknown }).deletionTimestamp };
   };
-  return JSON.stringify(strip(old)) === JSON.stringify(strip(obj));
+  return jsonEqual(strip(old), strip(obj));
 }
 
 /** Kinds requirement rules name as subjects besides pod controllers, and where they live. */
