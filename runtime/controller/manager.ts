@@ -29,7 +29,7 @@ import { StoreFeed } from './storefeed.js';
 import { WatchSet, type InformerTuning, type WatchedResource } from './watches.js';
 import { NotificationPipeline } from './notifications.js';
 import { companionResources, RequirementTracker } from './requirements.js';
-import { SignalPipeline, type SignalPipelineOptions } from './signals.js';
+import { POTOO_CONTROLLER, SignalPipeline, type SignalPipelineOptions } from './signals.js';
 
 export interface LeaderElectionSettings {
   leaseName?: string;
@@ -147,7 +147,7 @@ export class Controller {
     this.log.info({ server: this.client.server.origin, namespace: this.opts.namespace, trusted: this.trusted }, 'potoo controller starting');
     this.feed = new StoreFeed(this.store, this.log);
     this.watches = new WatchSet(this.client, this.feed, { log: this.log, metrics: this.metrics, ...(this.opts.informer ? { tuning: this.opts.informer } : {}) });
-    this.events = new EventRecorder(this.client, { controller: 'potoo.io/controller', instance: this.identity, log: this.log, metrics: this.metrics });
+    this.events = new EventRecorder(this.client, { controller: POTOO_CONTROLLER, instance: this.identity, log: this.log, metrics: this.metrics });
     this.analyzer.follow((err) => this.log.error({ err: errorMessage(err) }, 'adapting a changed object failed'));
 
     this.builtins = await loadAllPacks(this.opts.packs?.paths ?? [], { builtins: this.opts.packs?.builtins !== false });

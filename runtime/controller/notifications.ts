@@ -16,6 +16,7 @@ import { DeliverySinks, EventSink, Notifier, SlidingWindowLimiter, sinkMetrics, 
 import { counter } from '../sinks/promutil.js';
 import { ObjectCache } from './cache.js';
 import type { ReportSections, ReportSignalEntry } from './report.js';
+import { POTOO_CONTROLLER } from './signals.js';
 import type { InformerTuning } from './watches.js';
 
 export const notifyMetrics = {
@@ -78,7 +79,7 @@ export class NotificationPipeline {
     this.policiesInf = new Informer(opts.client, this.policiesCache, { gvr: GVR.notificationPolicies, log: opts.log, ...(opts.tuning ?? {}) });
     this.events = new EventSink({
       client: opts.client,
-      reportingController: 'potoo.io/controller',
+      reportingController: POTOO_CONTROLLER,
       reportingInstance: opts.identity,
       log: opts.log,
       ...(opts.seriesFlushMs !== undefined ? { seriesFlushMs: opts.seriesFlushMs } : {}),

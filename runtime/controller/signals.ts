@@ -16,6 +16,7 @@ import { counter, histogram } from '../sinks/promutil.js';
 import type { NotificationPipeline } from './notifications.js';
 import type { InformerTuning } from './watches.js';
 
+/** The reportingController of every Event Potoo writes; signals skip Events that carry it. */
 export const POTOO_CONTROLLER = 'potoo.io/controller';
 const CORE_EVENTS = { group: '', version: 'v1', resource: 'events' };
 
