@@ -9,6 +9,7 @@ import {
   scopeApplies,
   type ScopeSubject,
 } from './scope.js';
+import { clusterRoleSubject, namespaceSubject } from './scope.fixtures.js';
 
 // ---------------------------------------------------------------------------------
 // An independent reference: written from the semantics stated in model.ts / scope.ts
@@ -451,24 +452,8 @@ describe('evaluateScope examples', () => {
   });
 
   describe('cluster-scoped targets (Gatekeeper semantics)', () => {
-    const clusterRole: ScopeSubject = {
-      group: 'rbac.authorization.k8s.io',
-      version: 'v1',
-      kind: 'ClusterRole',
-      name: 'admin',
-      labels: {},
-      annotations: {},
-      namespaceLabels: {},
-    };
-    const ns = (name: string, labels: Record<string, string>): ScopeSubject => ({
-      group: '',
-      version: 'v1',
-      kind: 'Namespace',
-      name,
-      labels,
-      annotations: {},
-      namespaceLabels: labels,
-    });
+    const clusterRole = clusterRoleSubject;
+    const ns = namespaceSubject;
 
     it('namespace criteria never disqualify a cluster-scoped object', () => {
       const v = evaluateScope(

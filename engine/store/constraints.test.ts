@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { Constraint, Scope, ScopeTerm } from '../model.js';
 import { evaluateScope, type ScopeSubject } from '../scope.js';
+import { clusterRoleSubject, namespaceSubject } from '../scope.fixtures.js';
 import { ConstraintIndex, sourceKey, type ConstraintChange } from './constraints.js';
 
 function constraint(id: string, scope: Scope, over: Partial<Constraint> = {}): Constraint {
@@ -91,17 +92,9 @@ describe('ConstraintIndex', () => {
     const idx = new ConstraintIndex();
     idx.upsert(constraint('ns-scoped', { namespaces: ['payments'] }));
     idx.upsert(constraint('pods-only', { kinds: [{ group: '', kind: 'Pod' }] }));
-    const clusterRole: ScopeSubject = {
-      group: 'rbac.authorization.k8s.io',
-      version: 'v1',
-      kind: 'ClusterRole',
-      name: 'admin',
-      labels: {},
-      annotations: {},
-      namespaceLabels: {},
-    };
+    const clusterRole = clusterRoleSubject;
     expect(ids(idx.applicableTo(clusterRole))).toEqual(['ns-scoped']);
-    const ns: ScopeSubject = { ...clusterRole, group: '', kind: 'Namespace', name: 'payments' };
+    const ns = namespaceSubject('payments');
     expect(ids(idx.applicableTo(ns))).toEqual(['ns-scoped']);
     expect(ids(idx.applicableTo({ ...ns, name: 'other' }))).toEqual([]);
   });
