@@ -363,10 +363,8 @@ function relevantSchemaErrors(errors: ErrorObject[]): ErrorObject[] {
   for (const [path, list] of byPath) {
     const hasDeeper = paths.some((p) => p !== path && p.startsWith(path + '/'));
     for (const e of list) {
-      if (hasDeeper && (e.keyword === 'oneOf' || e.keyword === 'required' || e.keyword === 'additionalProperties' || e.keyword === 'type')) {
-        // A deeper error exists under this branch: the branch mismatch is its consequence.
-        if (e.keyword === 'oneOf' || e.keyword === 'type') continue;
-      }
+      // A deeper error exists under this branch: the branch mismatch is its consequence.
+      if (hasDeeper && (e.keyword === 'oneOf' || e.keyword === 'type')) continue;
       out.push(e);
     }
   }
