@@ -7,7 +7,7 @@
 // writes the same reports; only the leader hands anything to a sink.
 import type { Attribution, Delivery, Finding, Severity } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
-import { NotifyStage, type NotificationPolicy, type NotifySubject, type StageFacts } from '../../engine/stages/index.js';
+import { NotifyStage, OWNER_RESOURCES, type NotificationPolicy, type NotifySubject, type StageFacts } from '../../engine/stages/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { GVR } from '../kube/paths.js';
@@ -247,17 +247,7 @@ export class NotificationPipeline {
   }
 
   private uidOf(w: { apiVersion: string; kind: string; name: string; namespace: string }): { uid?: string } {
-    const res: Record<string, { group: string; resource: string }> = {
-      Deployment: { group: 'apps', resource: 'deployments' },
-      StatefulSet: { group: 'apps', resource: 'statefulsets' },
-      DaemonSet: { group: 'apps', resource: 'daemonsets' },
-      ReplicaSet: { group: 'apps', resource: 'replicasets' },
-      Job: { group: 'batch', resource: 'jobs' },
-      CronJob: { group: 'batch', resource: 'cronjobs' },
-      Pod: { group: '', resource: 'pods' },
-      ReplicationController: { group: '', resource: 'replicationcontrollers' },
-    };
-    const r = res[w.kind];
+    const r = OWNER_RESOURCES[w.kind];
     if (!r) return {};
     const store = this.opts.facts.store;
     for (const g of store.gvrs()) {
