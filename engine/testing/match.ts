@@ -29,13 +29,8 @@ export function partialDiff(expected: unknown, actual: unknown, path = '', subst
     if (!Array.isArray(actual) || actual.length !== expected.length) return [{ path: path || '.', expected, actual }];
     return expected.flatMap((e, i) => partialDiff(e, actual[i], `${path}[${i}]`, substringKeys));
   }
-  return sameScalar(expected, actual) ? [] : [{ path: path || '.', expected, actual }];
-}
-
-function sameScalar(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  // YAML authors write 443 for a port that a CEL expression may return as 443.0.
-  return typeof a === 'number' && typeof b === 'number' && a === b;
+  // Numbers compare by value: 443 from YAML equals a CEL double 443.0 (one JS number).
+  return expected === actual ? [] : [{ path: path || '.', expected, actual }];
 }
 
 export interface MatchOutcome<T> {
