@@ -30,7 +30,7 @@
 // connection for matching requests only; a deny rule with l7 denies only some requests,
 // so it never decides a connection on its own.
 import type { Constraint, LabelSelector, WorkloadPort } from './model.js';
-import { matchesSelector, selectorText } from './selector.js';
+import { isEmptySelector, matchesSelector, selectorText } from './selector.js';
 import { globMatch } from './scope.js';
 import { containsIP, parseCIDR, parseIP } from './expr/net.js';
 
@@ -290,7 +290,7 @@ export function peerMatches(peer: NetworkPeer, e: TrafficEndpoint, services?: Se
       if (peer.name !== undefined) return peer.name.toLowerCase().replace(/\.$/, '') === e.fqdn.toLowerCase().replace(/\.$/, '');
       return peer.pattern !== undefined && fqdnPatternMatches(peer.pattern, e.fqdn);
     case 'nodes':
-      return e.kind === 'entity' && (e.entity === 'host' || e.entity === 'remote-node') && Object.keys(peer.nodes.matchLabels ?? {}).length === 0 && (peer.nodes.matchExpressions ?? []).length === 0;
+      return e.kind === 'entity' && (e.entity === 'host' || e.entity === 'remote-node') && isEmptySelector(peer.nodes);
     case 'service': {
       if (e.kind !== 'pod' || !services) return false;
       const svc = services(peer.namespace ?? e.namespace, peer.name, peer.selector);
@@ -408,7 +408,7 @@ export function peerText(p: NetworkPeer): string {
       return `service ${p.name ? (p.namespace ? p.namespace + '/' : '') + p.name : selectorText(p.selector ?? {})}`;
     case 'pods': {
       const parts: string[] = [];
-      const anyPod = !p.pods || (Object.keys(p.pods.matchLabels ?? {}).length === 0 && (p.pods.matchExpressions ?? []).length === 0);
+      const anyPod = !p.pods || isEmptySelector(p.pods);
       parts.push(anyPod ? 'all pods' : `pods ${selectorText(p.pods as LabelSelector)}`);
       if (p.namespaceNames) parts.push(`in namespace${p.namespaceNames.length > 1 ? 's' : ''} ${list(p.namespaceNames)}`);
       if (p.namespaces) {

@@ -7,7 +7,7 @@
 // caller can count it (a metric) and move on.
 import type { Gvk, Gvr, KubeObject } from './model.js';
 import type { SignalKind } from './pack/types.js';
-import { parseApiVersion } from './gvr.js';
+import { formatApiVersion, parseApiVersion } from './gvr.js';
 
 export type { SignalKind };
 export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission', 'message'];
@@ -467,7 +467,7 @@ export function admissionSignal(input: unknown): SignalResult<AdmissionSignal> {
   const namespace = str(req.namespace) || str(md.namespace);
   const user = rec(req.userInfo) ?? {};
   const groups = Array.isArray(user.groups) ? user.groups.filter((g): g is string => typeof g === 'string').slice(0, 64) : [];
-  const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+  const apiVersion = formatApiVersion(gvk.group, gvk.version);
   return {
     ok: true,
     signal: {
