@@ -1,5 +1,5 @@
 // `potoo test`: run the `tests` of a rule pack (given objects -> expected outputs).
-import type { KubeObject } from '../model.js';
+import type { KubeObject, Problem } from '../model.js';
 import type { CompiledPack } from '../pack/loader.js';
 import type { PackTest } from '../pack/types.js';
 import { analyzeObjects, type Analyzer } from '../analyzer.js';
@@ -62,9 +62,9 @@ async function runOne(pack: CompiledPack, packs: readonly CompiledPack[], test: 
   const problems = analyzer.problems().filter((p) => p.pack === undefined || p.pack === pack.name);
   if (exp.problems) {
     failures.push(...compareList('problem', exp.problems, problems, exp.exactly ?? false, new Set(['message'])));
-  } else if (problems.length) {
+  } else {
     // Unexpected errors fail a test: an adapter that errors on its own fixture is broken.
-    failures.push(`  unexpected problems:\n${problems.map((p) => `    ${p.rule ? p.rule + ': ' : ''}${p.field ? p.field + ': ' : ''}${p.message}`).join('\n')}`);
+    failures.push(...unexpectedProblems(problems));
   }
   for (const a of exp.applies ?? []) {
     const [ns, kind, name] = a.workload.split('/');
@@ -93,6 +93,12 @@ async function runOne(pack: CompiledPack, packs: readonly CompiledPack[], test: 
     failures.push(...(await run(test, { pack, packs, analyzer })));
   }
   return failures;
+}
+
+/** A failure block listing `problems`, or nothing when there are none. */
+export function unexpectedProblems(problems: readonly Problem[]): string[] {
+  if (problems.length === 0) return [];
+  return [`  unexpected problems:\n${problems.map((p) => `    ${p.rule ? p.rule + ': ' : ''}${p.field ? p.field + ': ' : ''}${p.message}`).join('\n')}`];
 }
 
 /** Compare expectations with actual outputs; every failure explains itself with a diff. */

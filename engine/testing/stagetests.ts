@@ -21,7 +21,7 @@ import { CorrelateStage } from '../stages/correlate.js';
 import { RequireStage } from '../stages/require.js';
 import { NotifyStage, type NotifyInput } from '../stages/notify.js';
 import type { NotificationPolicy } from '../privacy.js';
-import { compareList, registerExpectation } from './packtest.js';
+import { compareList, registerExpectation, unexpectedProblems } from './packtest.js';
 
 const SUBSTRING_KEYS = new Set(['explanation', 'text', 'summary', 'message']);
 
@@ -31,9 +31,7 @@ export interface RankedAttribution extends Attribution {
 }
 
 function problemLines(problems: readonly Problem[], pack: string): string[] {
-  const errs = problems.filter((p) => p.severity === 'error' && (p.pack === undefined || p.pack === pack));
-  if (errs.length === 0) return [];
-  return [`  unexpected problems:\n${errs.map((p) => `    ${p.rule ? p.rule + ': ' : ''}${p.field ? p.field + ': ' : ''}${p.message}`).join('\n')}`];
+  return unexpectedProblems(problems.filter((p) => p.severity === 'error' && (p.pack === undefined || p.pack === pack)));
 }
 
 /** Correlate a test's signal with every loaded correlation pack; attributions ranked and resolved. */
