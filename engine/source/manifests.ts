@@ -23,10 +23,10 @@ export interface ManifestResult {
   problems: Problem[];
 }
 
-/** Turn one file's text into objects; every rejected document is a located problem. */
 /** Above this size a JSON document skips the YAML parser: its node tree costs ~50x the text. */
 const JSON_FAST_PATH_BYTES = 1024 * 1024;
 
+/** Turn one file's text into objects; every rejected document is a located problem. */
 export function objectsFromText(text: string, file: string, opts: ManifestOptions = {}): ManifestResult {
   const out: ManifestResult = { objects: [], problems: [] };
   const json = text.length > JSON_FAST_PATH_BYTES && /^\s*[[{]/.test(text) ? parseJson(text) : undefined;
