@@ -12,7 +12,7 @@ import { KubernetesAuthorizer } from '../../runtime/http/auth.js';
 import { KubeClient } from '../../runtime/kube/client.js';
 import { Metrics } from '../../runtime/metrics.js';
 import { ensureHelm, helm } from './helm.js';
-import { getJson, getReport, kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster, type ReportObject } from './helpers.js';
+import { crd, getJson, getReport, kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster, type ReportObject } from './helpers.js';
 
 const NS = 'team-a';
 const WITHIN = 5000;
@@ -40,50 +40,6 @@ async function within(what: string, cond: () => Promise<boolean>): Promise<numbe
 
 async function capabilities(): Promise<{ gvrs: { gvr: string; objects: number; constraints: number; informer: { lastError?: { status: number } } }[]; lastScan: { scans: number } }> {
   return (await getJson<{ gvrs: { gvr: string; objects: number; constraints: number; informer: { lastError?: { status: number } } }[]; lastScan: { scans: number } }>(`${http.url}/api/v1/capabilities`)).body;
-}
-
-const GATEKEEPER_CRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: k8srequiredlabels.constraints.gatekeeper.sh}
-spec:
-  group: constraints.gatekeeper.sh
-  scope: Cluster
-  names: {kind: K8sRequiredLabels, plural: k8srequiredlabels, singular: k8srequiredlabels, listKind: K8sRequiredLabelsList}
-  versions:
-    - name: v1beta1
-      served: true
-      storage: true
-      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`;
-
-const KYVERNO_CRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: clusterpolicies.kyverno.io}
-spec:
-  group: kyverno.io
-  scope: Cluster
-  names: {kind: ClusterPolicy, plural: clusterpolicies, singular: clusterpolicy, listKind: ClusterPolicyList, shortNames: [cpol]}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`;
-
-function crd(group: string, kind: string, plural: string, annotations: Record<string, string> = {}, scope = 'Namespaced'): string {
-  return JSON.stringify({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}`, annotations },
-    spec: {
-      group,
-      scope,
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  });
 }
 
 /** What a platform admin adds for an extra policy CRD (aggregation fills the real role in clusters with a controller-manager). */
@@ -130,7 +86,8 @@ spec:
     metadata: {labels: {app: api}}
     spec: {containers: [{name: api, image: busybox}]}
 `);
-    await pc.apply(GATEKEEPER_CRD + '---\n' + KYVERNO_CRD);
+    await pc.apply(crd('constraints.gatekeeper.sh', 'K8sRequiredLabels', 'k8srequiredlabels', { scope: 'Cluster', version: 'v1beta1' }));
+    await pc.apply(crd('kyverno.io', 'ClusterPolicy', 'clusterpolicies', { scope: 'Cluster' }));
     await pc.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/k8srequiredlabels.constraints.gatekeeper.sh', 'crd/clusterpolicies.kyverno.io');
     const m = memoryLogger();
     logs = m.lines;
@@ -286,7 +243,7 @@ spec:
   it('indexes a new CRD annotated potoo.io/is-policy after the next re-scan; deleting the CRD stops its informer and drops its constraints', async () => {
     await pc.apply(readRole('potoo-read-acme', 'acme.example.com'));
     const scansBefore = (await capabilities()).lastScan.scans;
-    await pc.apply(crd('acme.example.com', 'Fence', 'fences', { 'potoo.io/is-policy': 'true' }));
+    await pc.apply(crd('acme.example.com', 'Fence', 'fences', { annotations: { 'potoo.io/is-policy': 'true' } }));
     await pc.kubectl('wait', '--for=condition=Established', '--timeout=30s', 'crd/fences.acme.example.com');
     await pc.apply(
       JSON.stringify({
@@ -445,7 +402,7 @@ spec:
 
   it('bad input: objects of a policy CRD that match no adapter are logged and shown in capabilities, and nothing else stops', async () => {
     await pc.apply(readRole('potoo-read-acme', 'acme.example.com'));
-    await pc.apply(crd('acme.example.com', 'Gadget', 'gadgets', { 'potoo.io/is-policy': 'true' }));
+    await pc.apply(crd('acme.example.com', 'Gadget', 'gadgets', { annotations: { 'potoo.io/is-policy': 'true' } }));
     await pc.kubectl('wait', '--for=condition=Established', '--timeout=30s', 'crd/gadgets.acme.example.com');
     await pc.apply(JSON.stringify({ apiVersion: 'acme.example.com/v1', kind: 'Gadget', metadata: { name: 'g1', namespace: NS }, spec: { whatever: true } }));
     await waitFor(async () => (await capabilities()).gvrs.find((g) => g.gvr === 'acme.example.com/v1/gadgets' && g.objects === 1), 10_000, 'gadgets watched');

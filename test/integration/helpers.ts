@@ -181,3 +181,18 @@ export function writeTemp(dir: string, name: string, text: string): string {
   writeFileSync(p, text);
   return p;
 }
+
+/** A CustomResourceDefinition (JSON, one document) whose objects keep any fields: enough for informers and adapters. */
+export function crd(group: string, kind: string, plural: string, opts: { annotations?: Record<string, string>; scope?: 'Namespaced' | 'Cluster'; version?: string } = {}): string {
+  return JSON.stringify({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}`, annotations: opts.annotations ?? {} },
+    spec: {
+      group,
+      scope: opts.scope ?? 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{ name: opts.version ?? 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  });
+}

@@ -15,24 +15,9 @@ import { startHttpServer, type HttpServer } from '../../runtime/http/server.js';
 import { LocalObserver, type WireFlow } from '../../runtime/hubble/index.js';
 import { KubeClient } from '../../runtime/kube/client.js';
 import { Metrics } from '../../runtime/metrics.js';
-import { kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster } from './helpers.js';
+import { crd, kubeConfigFromFile, kubectlWith, memoryLogger, repoRoot, startPotooCluster, waitFor, type PotooCluster } from './helpers.js';
 
 const NS = 'team-q';
-const SERVICEMONITOR_CRD = `
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: servicemonitors.monitoring.coreos.com}
-spec:
-  group: monitoring.coreos.com
-  scope: Namespaced
-  names: {kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor, listKind: ServiceMonitorList}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`;
-
 interface Received {
   at: number;
   path: string;
@@ -135,7 +120,7 @@ describe('Warning Events, requirements and notifications inside potoo controller
     const observerPort = await observer.start(0);
     pc = await startPotooCluster();
     admin = await KubeClient.create(kubeConfigFromFile(pc.admin), { userAgent: 'potoo-test-admin' });
-    await pc.apply(SERVICEMONITOR_CRD);
+    await pc.apply(crd('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors'));
     await pc.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com');
     await pc.apply(`
 apiVersion: v1
