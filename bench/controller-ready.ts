@@ -14,15 +14,10 @@ import type { KubeObject } from '../engine/model.js';
 import { resolveKind } from '../engine/gvr.js';
 import { freePort, getJson, kubeConfigFromFile, repoRoot, startPotooCluster, waitFor } from '../test/integration/helpers.js';
 import { generateSnapshot, type SnapshotSize } from './generate.js';
-import { mb, percentile, printTable, type BenchRow } from './table.js';
+import { arg, mb, percentile, printTable, type BenchRow } from './table.js';
 
 /** The heap cap the Helm chart and plain manifests ship (controller.heapLimitMb). */
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '--max-old-space-size=288').split(' ').filter(Boolean);
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 /** The issue #2 snapshot's mix, scaled to about `total` objects (webhook configurations are added last). */
 function sizeFor(total: number): SnapshotSize {

@@ -12,12 +12,7 @@ import { CorrelateStage } from '../engine/stages/correlate.js';
 import { FactStore } from '../engine/store/store.js';
 import { loadAllPacks } from '../runtime/packs.js';
 import { generateSnapshot, ISSUE2_SIZE, rng, type SnapshotSize } from './generate.js';
-import { mb, peakRss, percentile, printTable, type BenchRow } from './table.js';
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
+import { arg, mb, peakRss, percentile, printTable, type BenchRow } from './table.js';
 
 /** Cluster policies the snapshot lacks: Gatekeeper, Kyverno, a ValidatingAdmissionPolicy, Pod Security labels. */
 function extraPolicies(): KubeObject[] {

@@ -7,18 +7,13 @@
 // so every one yields a new Event (repeats would fold into a series instead).
 //
 // Run: npx tsx bench/webhook-event-sink.ts [--events 200] [--rate 20]
-import os from 'node:os';
 import { startCluster } from '../test/cluster/cluster.js';
-import { KubeClient, loadKubeConfig, type WatchEvent } from '../runtime/kube/client.js';
+import { KubeClient, loadKubeConfig } from '../runtime/kube/client.js';
 import { Informer, type RawObject } from '../runtime/kube/informer.js';
 import { silentLogger } from '../runtime/log.js';
 import { EventSink, Notifier, type Notification } from '../runtime/sinks/index.js';
-import { percentile, printTable } from './table.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { latencies, postQuotaWarnings, watchPotooEvents } from './cluster.js';
+import { arg, latencyMs, printMachine, printTable } from './table.js';
 
 async function main(): Promise<void> {
   const count = arg('events', 200);
@@ -60,61 +55,16 @@ async function main(): Promise<void> {
     informer.start();
     await informer.waitForSync();
 
-    const sent = new Map<string, number>();
-    const seen = new Map<string, number>();
-    let allSeen: () => void = () => undefined;
-    const done = new Promise<void>((r) => (allSeen = r));
-    const watch = client.watch(
-      '/apis/events.k8s.io/v1/namespaces/bench/events',
-      {},
-      {
-        onEvent: (ev: WatchEvent) => {
-          const o = ev.object as { reportingController?: string; regarding?: { name?: string } };
-          if (ev.type !== 'ADDED' || o.reportingController !== 'potoo.io/controller' || !o.regarding?.name) return;
-          if (!seen.has(o.regarding.name)) seen.set(o.regarding.name, performance.now());
-          if (seen.size >= count) allSeen();
-        },
-        onDecodeError: () => undefined,
-        onClose: () => undefined,
-      },
-      { idleTimeoutMs: 120_000 },
-    );
-    await new Promise((r) => setTimeout(r, 500));
-
-    const t0 = performance.now();
-    const posts: Promise<unknown>[] = [];
-    for (let i = 0; i < count; i++) {
-      const due = t0 + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const name = `app-${i}`;
-      sent.set(name, performance.now());
-      posts.push(
-        client.create('/api/v1/namespaces/bench/events', {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name: `${name}.quota`, namespace: 'bench' },
-          involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: 'bench' },
-          type: 'Warning',
-          reason: 'FailedCreate',
-          message: `Error creating: pods "${name}-x" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=4, limited: requests.cpu=4`,
-          source: { component: 'replicaset-controller' },
-          firstTimestamp: new Date().toISOString(),
-          lastTimestamp: new Date().toISOString(),
-          count: 1,
-        }),
-      );
-    }
-    await Promise.all(posts);
-    await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
-    watch.abort();
-    const lat = [...sent].filter(([n]) => seen.has(n)).map(([n, t]) => seen.get(n)! - t).sort((a, b) => a - b);
-    process.stdout.write(`\nbench/webhook-event-sink: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${new Date().toISOString()}\n\n`);
+    const events = await watchPotooEvents(client, '/apis/events.k8s.io/v1/namespaces/bench/events', count);
+    const sent = await postQuotaWarnings(client, count, rate, (i) => ({ namespace: 'bench', name: `app-${i}` }));
+    await events.waitDone(30_000);
+    const lat = latencies(sent, events.seen);
+    printMachine('bench/webhook-event-sink');
     printTable([
       {
         operation: `Warning Event -> Potoo Event (informer, notifier, Event sink), ${rate}/s`,
         size: `${lat.length}/${count} events`,
-        time: `p50 ${percentile(lat, 50).toFixed(0)} ms, p90 ${percentile(lat, 90).toFixed(0)} ms, p99 ${percentile(lat, 99).toFixed(0)} ms, max ${(lat.at(-1) ?? 0).toFixed(0)} ms`,
+        time: latencyMs(lat),
         memory: '',
         note: 'real kube-apiserver + etcd on loopback; watch-to-watch',
       },

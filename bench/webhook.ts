@@ -17,12 +17,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeServingCert } from '../test/integration/webhook-certs.js';
 import { generateSnapshot, ISSUE2_SIZE, rng, type SnapshotSize } from './generate.js';
-import { percentile, printTable, type BenchRow } from './table.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { arg, latencyMs, printMachine, printTable, type BenchRow } from './table.js';
 
 /** The package root, from bench/ (source) or dist/bench/ (compiled). */
 function packageRoot(): string {
@@ -199,7 +194,7 @@ async function main(): Promise<void> {
         rows.push({
           operation: `admission review, ${label} ${rps} req/s`,
           size: `${l.length} requests (${sizeText})`,
-          time: `p50 ${percentile(l, 50).toFixed(2)} ms, p90 ${percentile(l, 90).toFixed(2)} ms, p99 ${percentile(l, 99).toFixed(2)} ms, max ${(l.at(-1) ?? 0).toFixed(2)} ms`,
+          time: latencyMs(l, 2),
           memory: `webhook RSS ${child.rssMb().now.toFixed(0)} MB (peak ${child.rssMb().peak.toFixed(0)} MB, at load)`,
           note: `${res.errors} errors; ${(res.warnings / Math.max(1, l.length)).toFixed(1)} warnings/response; generator lag max ${res.lateMs.toFixed(1)} ms`,
         });
@@ -207,7 +202,7 @@ async function main(): Promise<void> {
     } finally {
       await child.stop();
     }
-    process.stdout.write(`\nbench/webhook: node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${new Date().toISOString()}\n\n`);
+    printMachine('bench/webhook');
     printTable(rows);
   } finally {
     await rm(dir, { recursive: true, force: true });
