@@ -430,6 +430,8 @@ spec:
     const mine = docs(readFileSync(path.join(repoRoot, 'deploy/rbac.yaml'), 'utf8'));
     const chartDocs = docs(await helm('template', 'potoo', chart, '-n', 'potoo-system', '--kube-version', '1.34.0'));
     const find = (list: Doc[], kind: string, name: string): Doc | undefined => list.find((d) => d.kind === kind && d.metadata?.name === name);
+    // Both sides missing would compare equal: deploy/rbac.yaml must have the roles to compare.
+    for (const kind of ['ClusterRole', 'Role']) expect((find(mine, kind, 'potoo-controller')?.rules as unknown[] | undefined)?.length ?? 0).toBeGreaterThan(0);
     expect(find(chartDocs, 'ClusterRole', 'potoo-controller')?.rules).toEqual(find(mine, 'ClusterRole', 'potoo-controller')?.rules);
     expect(find(chartDocs, 'Role', 'potoo-controller')?.rules).toEqual(find(mine, 'Role', 'potoo-controller')?.rules);
     const dep = find(chartDocs, 'Deployment', 'potoo-controller');
