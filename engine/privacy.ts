@@ -474,15 +474,3 @@ export function hiddenTokens(constraints: readonly Constraint[], viewer: Pick<Vi
   }
   return { strings: [...strings], ports: [...ports] };
 }
-
-/**
- * One admission-warning line for a constraint (runtime/webhook's ConstraintRenderer
- * result): its label and summary when the viewer may see it; otherwise a key that folds
- * hidden constraints of one kind into a single line ("2 admission policies owned by the
- * cluster ..."), with no identifying detail.
- */
-export function warningLine(c: Constraint, viewer: Viewer): { text: string } | { group: string; noun: string } {
-  const v = constraintView(c, viewer);
-  if (v.visible) return { text: `${v.label}: ${v.summary}` };
-  return { group: `${v.owner}|${v.type}|${v.effect}`, noun: `${v.noun} owned by ${v.owner === 'cluster' ? 'the cluster' : 'another namespace'}` };
-}
