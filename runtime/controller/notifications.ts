@@ -7,6 +7,7 @@
 // writes the same reports; only the leader hands anything to a sink.
 import type { Attribution, Delivery, Finding, Severity } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
+import { jsonEqual } from '../../engine/store/normalize.js';
 import { NotifyStage, OWNER_RESOURCES, type NotificationPolicy, type NotifySubject, type StageFacts } from '../../engine/stages/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
@@ -305,7 +306,7 @@ export class NotificationPipeline {
       const oldest = [...m.entries()].sort((x, y) => x[1].last - y[1].last)[0];
       if (oldest) m.delete(oldest[0]);
     }
-    if (!prev || JSON.stringify(prev.entry) !== JSON.stringify(entry)) this.opts.onReportChange(ns);
+    if (!prev || !jsonEqual(prev.entry, entry)) this.opts.onReportChange(ns);
   }
 
   /** Findings of workloads that are gone. */
