@@ -358,7 +358,7 @@ export function gvrOf(obj: KubeObject): Gvr | undefined {
  * (two segments = core, three = named group).
  */
 export function gvrKey(gvr: Gvr): string {
-  return gvr.group === '' ? `${gvr.version}/${gvr.resource}` : `${gvr.group}/${gvr.version}/${gvr.resource}`;
+  return `${formatApiVersion(gvr.group, gvr.version)}/${gvr.resource}`;
 }
 
 /** Inverse of {@link gvrKey}; also accepts `/v1/pods` (explicit empty group). */
@@ -383,10 +383,6 @@ export function toGvr(g: GvrLike): Gvr | undefined {
   if (typeof g.group !== 'string' || typeof g.version !== 'string' || typeof g.resource !== 'string') return undefined;
   if (g.version === '' || g.resource === '') return undefined;
   return g;
-}
-
-export function sameGvr(a: Gvr, b: Gvr): boolean {
-  return a.group === b.group && a.version === b.version && a.resource === b.resource;
 }
 
 /**
