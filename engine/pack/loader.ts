@@ -307,7 +307,7 @@ function ruleNameAt(value: Record<string, unknown>, path: PathSegment[]): string
   return typeof rule?.name === 'string' ? rule.name : undefined;
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
+function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
