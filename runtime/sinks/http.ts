@@ -1,7 +1,8 @@
 // One bounded HTTP POST for the chat and webhook sinks. A receiver that accepts the
 // connection and never answers is cut by the deadline; the status decides whether the
 // dispatcher may try again.
-import { retryableStatus, SinkError } from './types.js';
+import type { SecretResolver, SecretSource } from './secrets.js';
+import { retryableStatus, SinkError, type Notification, type Sink } from './types.js';
 
 export interface PostOptions {
   headers?: Record<string, string>;
@@ -78,4 +79,47 @@ export async function postJson(url: string, body: string, what: string, opts: Po
   if (res.status >= 200 && res.status < 300) return { status: res.status, body: text };
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
   throw new SinkError(`${what}: HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, retryableStatus(res.status), res.status, retryAfter);
+}
+
+/** A secret URL, with errors turned into SinkErrors the dispatcher understands. */
+export async function resolveUrl(secrets: Pick<SecretResolver, 'resolve'>, src: SecretSource, what: string): Promise<string> {
+  try {
+    const url = await secrets.resolve(src);
+    const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new SinkError(`${what}: URL scheme ${u.protocol} is not http(s)`, false);
+    return url;
+  } catch (err) {
+    if (err instanceof SinkError) throw err;
+    const retryable = (err as { retryable?: unknown }).retryable === true;
+    throw new SinkError(`${what}: ${(err as Error).message}`, retryable);
+  }
+}
+
+/** What every URL sink takes besides its URL: a channel name for messages, a deadline. */
+export interface UrlSinkOptions {
+  name?: string;
+  timeoutMs?: number;
+}
+
+/** A sink that POSTs one JSON document to a URL held in a secret (Slack, Teams, webhook). */
+export abstract class UrlSink<O extends UrlSinkOptions = UrlSinkOptions> implements Sink {
+  abstract readonly type: Sink['type'];
+  constructor(
+    protected readonly url: SecretSource,
+    protected readonly secrets: Pick<SecretResolver, 'resolve'>,
+    protected readonly opts: O = {} as O,
+  ) {}
+
+  abstract send(n: Notification, signal: AbortSignal): Promise<void>;
+
+  /** The channel's name in error messages: its configured name, else its type. */
+  protected get what(): string {
+    return this.opts.name ?? this.type;
+  }
+
+  /** Resolves the URL and POSTs `body` with the channel's deadline. */
+  protected async post(body: string, signal: AbortSignal, headers?: Record<string, string>): Promise<PostResult> {
+    const url = await resolveUrl(this.secrets, this.url, this.what);
+    return postJson(url, body, this.what, { signal, timeoutMs: this.opts.timeoutMs ?? 5000, ...(headers ? { headers } : {}) });
+  }
 }

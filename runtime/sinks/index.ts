@@ -9,6 +9,7 @@ export * from './secrets.js';
 export * from './slack.js';
 export * from './teams.js';
 export * from './webhook.js';
+export { resolveUrl, UrlSink, type UrlSinkOptions } from './http.js';
 export { sinkMetrics } from './metrics.js';
 export { SlidingWindowLimiter } from './ratelimit.js';
 export { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';

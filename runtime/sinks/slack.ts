@@ -1,9 +1,8 @@
 // Slack incoming webhooks: `text` (the notification fallback and what screen readers
 // read) plus Block Kit `blocks`. Limits that Slack enforces by rejecting the message
 // (header 150 characters, section text 3000, 10 fields of 2000) are applied here.
-import { postJson } from './http.js';
-import type { SecretResolver, SecretSource } from './secrets.js';
-import { SinkError, type Notification, type Sink } from './types.js';
+import { UrlSink } from './http.js';
+import { SinkError, type Notification } from './types.js';
 
 const SEVERITY_ICON: Record<string, string> = { Critical: ':red_circle:', Warning: ':large_orange_circle:', Info: ':large_blue_circle:' };
 
@@ -48,32 +47,12 @@ export function slackMessage(n: Notification): SlackMessage {
   return { text: clip(`${n.severity}: ${n.title} (${where}): ${n.text}`, 3000), blocks };
 }
 
-export class SlackSink implements Sink {
+export class SlackSink extends UrlSink {
   readonly type = 'slack' as const;
-  constructor(
-    private readonly url: SecretSource,
-    private readonly secrets: Pick<SecretResolver, 'resolve'>,
-    private readonly opts: { timeoutMs?: number; name?: string } = {},
-  ) {}
 
   async send(n: Notification, signal: AbortSignal): Promise<void> {
-    const url = await resolveUrl(this.secrets, this.url, this.opts.name ?? 'slack');
-    const r = await postJson(url, JSON.stringify(slackMessage(n)), this.opts.name ?? 'slack', { signal, timeoutMs: this.opts.timeoutMs ?? 5000 });
+    const r = await this.post(JSON.stringify(slackMessage(n)), signal);
     // Slack answers 200 "ok"; anything else in a 2xx is unexpected but not an error we can retry.
-    if (r.body && r.body.trim() !== 'ok') throw new SinkError(`${this.opts.name ?? 'slack'}: unexpected answer ${r.body.slice(0, 100)}`, false, r.status);
-  }
-}
-
-/** A secret URL, with errors turned into SinkErrors the dispatcher understands. */
-export async function resolveUrl(secrets: Pick<SecretResolver, 'resolve'>, src: SecretSource, what: string): Promise<string> {
-  try {
-    const url = await secrets.resolve(src);
-    const u = new URL(url);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new SinkError(`${what}: URL scheme ${u.protocol} is not http(s)`, false);
-    return url;
-  } catch (err) {
-    if (err instanceof SinkError) throw err;
-    const retryable = (err as { retryable?: unknown }).retryable === true;
-    throw new SinkError(`${what}: ${(err as Error).message}`, retryable);
+    if (r.body && r.body.trim() !== 'ok') throw new SinkError(`${this.what}: unexpected answer ${r.body.slice(0, 100)}`, false, r.status);
   }
 }

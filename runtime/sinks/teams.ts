@@ -1,10 +1,8 @@
 // Microsoft Teams through a Workflows ("Post to a channel when a webhook request is
 // received") webhook: a message whose attachment is an Adaptive Card. The retired
 // Office 365 connectors took MessageCard; Workflows do not.
-import { postJson } from './http.js';
-import type { SecretResolver, SecretSource } from './secrets.js';
-import { resolveUrl } from './slack.js';
-import type { Notification, Sink } from './types.js';
+import { UrlSink } from './http.js';
+import type { Notification } from './types.js';
 
 const COLOR: Record<string, string> = { Critical: 'Attention', Warning: 'Warning', Info: 'Accent' };
 
@@ -37,18 +35,11 @@ export function teamsMessage(n: Notification): AdaptiveCardMessage {
   return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
 }
 
-export class TeamsSink implements Sink {
+export class TeamsSink extends UrlSink {
   readonly type = 'teams' as const;
-  constructor(
-    private readonly url: SecretSource,
-    private readonly secrets: Pick<SecretResolver, 'resolve'>,
-    private readonly opts: { timeoutMs?: number; name?: string } = {},
-  ) {}
 
   async send(n: Notification, signal: AbortSignal): Promise<void> {
-    const what = this.opts.name ?? 'teams';
-    const url = await resolveUrl(this.secrets, this.url, what);
     // Workflows answer 202 Accepted; the card is posted asynchronously.
-    await postJson(url, JSON.stringify(teamsMessage(n)), what, { signal, timeoutMs: this.opts.timeoutMs ?? 5000 });
+    await this.post(JSON.stringify(teamsMessage(n)), signal);
   }
 }

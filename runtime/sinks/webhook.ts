@@ -4,10 +4,9 @@
 // refuse replays (reject timestamps older than a few minutes), as Slack and Stripe do.
 // X-Potoo-Delivery carries the notification id: retries repeat it, so receivers can dedupe.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { postJson } from './http.js';
-import type { SecretResolver, SecretSource } from './secrets.js';
-import { resolveUrl } from './slack.js';
-import { SinkError, type Notification, type Sink } from './types.js';
+import { UrlSink, type UrlSinkOptions } from './http.js';
+import type { SecretSource } from './secrets.js';
+import { SinkError, type Notification } from './types.js';
 
 export const SIGNATURE_HEADER = 'X-Potoo-Signature';
 export const TIMESTAMP_HEADER = 'X-Potoo-Timestamp';
@@ -30,25 +29,17 @@ export function verifySignature(key: string, timestamp: string, body: string, he
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-export interface WebhookSinkOptions {
-  name?: string;
-  timeoutMs?: number;
+export interface WebhookSinkOptions extends UrlSinkOptions {
   hmacKey?: SecretSource;
   /** Extra static headers (an API key header a receiver wants; put secrets in hmacKey or the URL). */
   headers?: Record<string, string>;
 }
 
-export class WebhookSink implements Sink {
+export class WebhookSink extends UrlSink<WebhookSinkOptions> {
   readonly type = 'webhook' as const;
-  constructor(
-    private readonly url: SecretSource,
-    private readonly secrets: Pick<SecretResolver, 'resolve'>,
-    private readonly opts: WebhookSinkOptions = {},
-  ) {}
 
   async send(n: Notification, signal: AbortSignal): Promise<void> {
-    const what = this.opts.name ?? 'webhook';
-    const url = await resolveUrl(this.secrets, this.url, what);
+    const what = this.what;
     const body = JSON.stringify(webhookDocument(n));
     const headers: Record<string, string> = { ...this.opts.headers, [DELIVERY_HEADER]: n.id };
     if (this.opts.hmacKey) {
@@ -62,6 +53,6 @@ export class WebhookSink implements Sink {
       headers[TIMESTAMP_HEADER] = ts;
       headers[SIGNATURE_HEADER] = sign(key, ts, body);
     }
-    await postJson(url, body, what, { signal, timeoutMs: this.opts.timeoutMs ?? 5000, headers });
+    await this.post(body, signal, headers);
   }
 }
