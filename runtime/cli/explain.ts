@@ -14,6 +14,7 @@ import { DEFAULT_AUDIENCES, constraintView, hiddenTokens, scrubber, type Viewer 
 import { readInputs } from '../files.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { readClusterObjects } from './live.js';
+import { sourceText } from './report.js';
 import { loadAllPacks } from '../packs.js';
 import { bool, flag, flagList, parseArgs, UsageError } from './args.js';
 import { EXIT, type Command } from './main.js';
@@ -137,7 +138,7 @@ function explainOne(
   if (!audience) {
     out.constraints = constraints.map((c) => ({
       id: c.id,
-      label: `${c.source.kind} ${c.source.namespace ? c.source.namespace + '/' : ''}${c.source.name}`,
+      label: sourceText(c),
       type: c.type,
       effect: c.effect,
       severity: c.severity,

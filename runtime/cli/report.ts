@@ -43,7 +43,8 @@ export interface ReportFilter {
 
 const SEVERITY_ORDER: Record<Severity, number> = { Critical: 0, Warning: 1, Info: 2 };
 
-function sourceText(c: Constraint): string {
+/** `Kind namespace/name` (no namespace for cluster-scoped sources). */
+export function sourceText(c: Pick<Constraint, 'source'>): string {
   return `${c.source.kind} ${c.source.namespace ? c.source.namespace + '/' : ''}${c.source.name}`;
 }
 
