@@ -6,7 +6,7 @@
 // paused (gRPC flow control pushes back to the server) rather than buffering without limit.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { backoffDelay, sleep, type BackoffPolicy } from '../sinks/backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from '../sinks/backoff.js';
 import { hubbleMetrics } from './metrics.js';
 import { flowKey, normalizeFlow, type NormalizedFlow } from './normalize.js';
 import { observerPackage, toTimestamp, type GetFlowsRequest, type GetFlowsResponse, type ObserverClient, type WireFlowFilter } from './proto.js';
@@ -37,7 +37,6 @@ export interface HubbleClientOptions {
 
 export type HubbleState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
 
-const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 };
 const RECENT_UUIDS = 10_000;
 
 export class HubbleClient {
