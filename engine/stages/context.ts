@@ -6,7 +6,7 @@
 import type { Constraint, Gvr, KubeObject, ScopeTarget, Workload } from '../model.js';
 import type { ConstraintIndex } from '../store/constraints.js';
 import type { FactStore, SelectingOptions } from '../store/store.js';
-import { objectTarget, workloadFromObject, workloadTarget, type WorkloadIndex } from '../store/workloads.js';
+import { OWNER_RESOURCES, objectTarget, workloadFromObject, workloadTarget, type WorkloadIndex } from '../store/workloads.js';
 import { parseApiVersion } from '../gvr.js';
 import type { ScopeSubject } from '../scope.js';
 import type { Signal } from '../signals.js';
@@ -19,22 +19,6 @@ export interface StageFacts {
 }
 
 const NAMESPACES: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
-
-/**
- * Pod-controller owners we follow from a Pod, ReplicaSet or Job to the workload a
- * developer deployed, keyed by kind. Exported for callers that resolve a workload
- * reference to its stored object (e.g. the runtime's notification UIDs).
- */
-export const OWNER_RESOURCES: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
-  ReplicaSet: { group: 'apps', resource: 'replicasets' },
-  Deployment: { group: 'apps', resource: 'deployments' },
-  StatefulSet: { group: 'apps', resource: 'statefulsets' },
-  DaemonSet: { group: 'apps', resource: 'daemonsets' },
-  Job: { group: 'batch', resource: 'jobs' },
-  CronJob: { group: 'batch', resource: 'cronjobs' },
-  ReplicationController: { group: '', resource: 'replicationcontrollers' },
-  Pod: { group: '', resource: 'pods' },
-};
 
 export interface WorkloadRef {
   apiVersion: string;

@@ -13,7 +13,7 @@ import type { CompiledPack, CompiledRequirement } from '../pack/loader.js';
 import { gvrOf, parseApiVersion, toGvr } from '../gvr.js';
 import type { ScopeSubject } from '../scope.js';
 import type { SelectingOptions } from '../store/store.js';
-import { WORKLOAD_GVRS, isWorkloadGvr, workloadFromObject, workloadKey } from '../store/workloads.js';
+import { OWNER_RESOURCES, isWorkloadGvr, workloadFromObject, workloadKey } from '../store/workloads.js';
 import type { DynamicFact } from '../rules/ruleset.js';
 import { FactView, withContext, type StageContext, type StageFacts } from './context.js';
 import { bindLets, evalField, type Vars } from './evaluate.js';
@@ -54,7 +54,7 @@ export interface RequireCounters {
 const SUBJECT_VAR = 'potoo:subject';
 const MAX_FINDINGS_PER_RULE = 100;
 
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'ReplicationController', 'Pod']);
+const WORKLOAD_KINDS = new Set(Object.keys(OWNER_RESOURCES));
 
 function rec(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -162,7 +162,7 @@ export class RequireStage {
 
   /** Evaluate a workload from the workload index (its object is looked up for `object`). */
   async evaluateWorkload(w: Workload): Promise<RequireResult> {
-    const res = WORKLOAD_GVRS.find((g) => this.kindOf(g) === w.kind);
+    const res = OWNER_RESOURCES[w.kind];
     const obj = res ? this.view.getObject(res.group, res.resource, w.namespace, w.name) : undefined;
     return this.run(w, obj ?? { apiVersion: w.apiVersion, kind: w.kind, metadata: { name: w.name, namespace: w.namespace, labels: w.labels, annotations: w.annotations } }, this.view.workloadTarget(w));
   }
@@ -180,20 +180,6 @@ export class RequireStage {
       }
     }
     return out;
-  }
-
-  private kindOf(g: Gvr): string {
-    const map: Record<string, string> = {
-      deployments: 'Deployment',
-      statefulsets: 'StatefulSet',
-      daemonsets: 'DaemonSet',
-      replicasets: 'ReplicaSet',
-      jobs: 'Job',
-      cronjobs: 'CronJob',
-      replicationcontrollers: 'ReplicationController',
-      pods: 'Pod',
-    };
-    return map[g.resource] ?? '';
   }
 
   private async run(workload: Workload, object: KubeObject, subject: ScopeSubject): Promise<RequireResult> {

@@ -33,6 +33,14 @@ export const WORKLOAD_GVRS: readonly Gvr[] = WORKLOAD_KINDS.map((k) => ({
   resource: k.resource,
 }));
 
+/**
+ * Group and resource of each workload kind, keyed by kind: the pod-controller owners
+ * followed from a Pod, ReplicaSet or Job to the workload a developer deployed.
+ */
+export const OWNER_RESOURCES: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, { group: string; resource: string }>, Object.fromEntries(WORKLOAD_KINDS.map((k) => [k.kind, { group: k.group, resource: k.resource }]))),
+);
+
 const BY_RESOURCE = new Map(WORKLOAD_KINDS.map((k) => [`${k.group}|${k.resource}`, k]));
 
 /** Is this GVR one the workload view reads (any version)? */
