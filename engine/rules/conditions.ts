@@ -4,6 +4,7 @@ import type { Condition, ConditionTree, Section } from '../pack/types.js';
 import { compileJsonPath } from '../expr/jsonpath.js';
 import { compileSafeRegex } from '../expr/regex.js';
 import { compileCel } from '../expr/cel.js';
+import type { ExprError } from '../expr/result.js';
 import { OPERATOR_NAMES, celOperand, regexOperand } from './operators.js';
 
 /** The facts each stage offers to conditions; a condition naming another fact is an error. */
@@ -41,6 +42,10 @@ export type ConditionsResult = { ok: true; value: CompiledConditions } | { ok: f
 const UNARY = new Set(['exists', 'absent', 'empty', 'notEmpty']);
 const MAX_NESTING = 32;
 
+function celMessage(e: ExprError): string {
+  return `CEL: ${e.message}${e.column ? ` (column ${e.column})` : ''}`;
+}
+
 export function compileConditions(tree: ConditionTree, facts: readonly string[]): ConditionsResult {
   const errors: ConditionError[] = [];
   const out = compileNode(tree, [], facts, errors, 0);
@@ -73,7 +78,7 @@ function compileNode(
   if ('cel' in node) {
     const c = compileCel(node.cel);
     if (!c.ok) {
-      errors.push({ path: [...path, 'cel'], message: `CEL: ${c.error.message}${c.error.column ? ` (column ${c.error.column})` : ''}` });
+      errors.push({ path: [...path, 'cel'], message: celMessage(c.error) });
       return undefined;
     }
     celOperand(node.cel, c.value);
@@ -121,7 +126,7 @@ function compileNode(
     } else {
       const c = compileCel(leaf.value);
       if (!c.ok) {
-        errors.push({ path: [...path, 'value'], message: `CEL: ${c.error.message}${c.error.column ? ` (column ${c.error.column})` : ''}` });
+        errors.push({ path: [...path, 'value'], message: celMessage(c.error) });
         ok = false;
       } else {
         celOperand(leaf.value, c.value);
