@@ -34,6 +34,9 @@ describe('sliding-window limiter', () => {
     t = 60_001;
     expect(lim.tryAcquire('a')).toBe(true);
     lim.prune();
+    // Idle keys go; a key with an admission inside the window keeps it (one slot left of two).
+    expect([...(lim as unknown as { windows: Map<string, number[]> }).windows.keys()]).toEqual(['a']);
+    expect([lim.tryAcquire('a'), lim.tryAcquire('a')]).toEqual([true, false]);
   });
 });
 
