@@ -32,7 +32,7 @@ interface Entry {
   since: Date;
 }
 
-const grKey = (g: Gvr): string => `${g.group}|${g.resource}`;
+const grKey = (g: Pick<Gvr, 'group' | 'resource'>): string => `${g.group}|${g.resource}`;
 
 export class WatchSet {
   private readonly entries = new Map<string, Entry>();
@@ -92,10 +92,6 @@ export class WatchSet {
     clearTimeout(timer);
   }
 
-  allSynced(): boolean {
-    return [...this.entries.values()].every((e) => e.informer.synced);
-  }
-
   list(): WatchedResource[] {
     return [...this.entries.values()].map((e) => ({
       gvr: e.sel.gvr,
@@ -108,7 +104,7 @@ export class WatchSet {
   }
 
   has(gvr: Pick<Gvr, 'group' | 'resource'>): boolean {
-    return this.entries.has(`${gvr.group}|${gvr.resource}`);
+    return this.entries.has(grKey(gvr));
   }
 
   async stopAll(): Promise<void> {
