@@ -456,7 +456,7 @@ export function resolveEndpoint(a: AnalyzerLike, text: string): EndpointResult {
   const s = text.trim();
   if (s === '') return { ok: false, error: 'empty endpoint' };
   if (parseIP(s).ok) return { ok: true, endpoint: { kind: 'external', ip: s } };
-  if (ENTITY_NAMES.has(s)) return { ok: true, endpoint: s.startsWith('world') ? { kind: 'entity', entity: s } : { kind: 'entity', entity: s } };
+  if (ENTITY_NAMES.has(s)) return { ok: true, endpoint: { kind: 'entity', entity: s } };
   const slash = s.indexOf('/');
   // Labels may contain '/' themselves (app.kubernetes.io/name=x): everything after the
   // namespace is a label list as soon as it has an '='.
