@@ -47,12 +47,10 @@ export class RuleSet<R> {
   private readonly engine: Engine | undefined;
   private readonly unconditional: R[] = [];
   private readonly byId = new Map<string, R>();
-  private readonly order = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(entries: RuleEntry<R>[], facts: Record<string, DynamicFact> = {}) {
     const conditional = entries.filter((e) => e.conditions);
-    entries.forEach((e, i) => this.order.set(e.id, i));
     for (const e of entries) {
       this.byId.set(e.id, e.payload);
       if (!e.conditions) this.unconditional.push(e.payload);
@@ -106,9 +104,8 @@ export class RuleSet<R> {
     const facts: Record<string, unknown> = { ...vars, [VARS_FACT]: vars };
     try {
       const { events } = await this.engine.run(facts);
-      const ids = events.map((e) => e.type).sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
       result.fired = [];
-      const firedSet = new Set(ids);
+      const firedSet = new Set(events.map((e) => e.type));
       for (const [id, payload] of this.byId) {
         if (firedSet.has(id) || this.unconditional.includes(payload)) result.fired.push(payload);
       }
