@@ -259,6 +259,9 @@ function enumName(v: unknown, names: readonly string[]): string {
   return '';
 }
 
+/** Cilium's label prefix for the labels of an endpoint's namespace. */
+const NS_PREFIX = 'io.cilium.k8s.namespace.labels.';
+
 /** Cilium labels are `source:key=value` strings; the k8s ones describe the pod. */
 function ciliumLabels(v: unknown): { labels: Record<string, string>; namespaceLabels: Record<string, string>; reserved: string[] } {
   const labels: Record<string, string> = {};
@@ -283,7 +286,6 @@ function ciliumLabels(v: unknown): { labels: Record<string, string>; namespaceLa
       continue;
     }
     if (source !== 'k8s' && source !== '' && source !== 'any') continue;
-    const NS_PREFIX = 'io.cilium.k8s.namespace.labels.';
     if (key.startsWith(NS_PREFIX)) namespaceLabels[key.slice(NS_PREFIX.length)] = value;
     else if (!key.startsWith('io.cilium.k8s.policy.')) labels[key] = value;
   }
@@ -298,7 +300,7 @@ function endpoint(v: unknown, ip: string): FlowEndpoint {
   const meta = rec(e.meta);
   if (meta) {
     for (const [k, x] of Object.entries(meta).slice(0, MAX_LABELS)) {
-      if (typeof x === 'string' && k.startsWith('io.cilium.k8s.namespace.labels.')) namespaceLabels[k.slice('io.cilium.k8s.namespace.labels.'.length)] = x;
+      if (typeof x === 'string' && k.startsWith(NS_PREFIX)) namespaceLabels[k.slice(NS_PREFIX.length)] = x;
     }
   }
   const namespace = str(e.namespace) || labels['io.kubernetes.pod.namespace'] || str(meta?.['io.kubernetes.pod.namespace']) || '';
