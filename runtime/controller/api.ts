@@ -3,6 +3,7 @@
 // answers from its own warm caches; the HTTP layer only routes and serializes.
 import type { Constraint, ScopeVerdict, Workload } from '../../engine/model.js';
 import { gvrKey } from '../../engine/gvr.js';
+import { matchesGvr } from '../../engine/stages/adapt.js';
 import type { Controller } from './manager.js';
 import { buildReport, namespaceConstraints, type ReportContent } from './report.js';
 
@@ -97,11 +98,6 @@ export function namespaceReport(ctl: Controller, namespace: string): ReportConte
 export function capabilities(ctl: Controller): Record<string, unknown> {
   const watched = ctl.watched();
   const packs = ctl.activePacks();
-  const byGr = new Map<string, number>();
-  for (const c of ctl.analyzer.constraints.all()) {
-    const k = `${c.source.group}|${c.source.resource}`;
-    byGr.set(k, (byGr.get(k) ?? 0) + 1);
-  }
   const stats = ctl.analyzer.stats();
   return {
     identity: ctl.identity,
@@ -126,8 +122,8 @@ export function capabilities(ctl: Controller): Record<string, unknown> {
       reasons: w.reasons,
       since: w.since,
       objects: ctl.store.count(w.gvr),
-      constraints: byGr.get(`${w.gvr.group}|${w.gvr.resource}`) ?? 0,
-      adapters: packs.flatMap((p) => p.adapters.filter((a) => matchesTarget(a.match, w.gvr.group, w.gvr.resource, w.kind)).map((a) => `${a.pack}/${a.name}`)),
+      constraints: ctl.analyzer.constraints.bySourceGvr(w.gvr).length,
+      adapters: packs.flatMap((p) => p.adapters.filter((a) => !a.match.fallback && matchesGvr(a, w.gvr, w.kind)).map((a) => `${a.pack}/${a.name}`)),
       informer: w.informer,
     })),
     excluded: ctl.currentSelection().excluded,
@@ -148,12 +144,4 @@ export function capabilities(ctl: Controller): Record<string, unknown> {
     controlInformers: ctl.controlInformers(),
     skipped: ctl.analyzer.skipped().slice(0, 100),
   };
-}
-
-function matchesTarget(m: { group?: string; resources?: string[]; kinds?: string[]; fallback?: boolean }, group: string, resource: string, kind: string): boolean {
-  if (m.fallback) return false;
-  if (m.group !== undefined && m.group !== '*' && m.group !== group) return false;
-  if (m.resources && !m.resources.includes('*') && !m.resources.includes(resource)) return false;
-  if (m.kinds && !m.kinds.includes('*') && !m.kinds.includes(kind)) return false;
-  return true;
 }
