@@ -1,5 +1,5 @@
 // Multi-document YAML/JSON text -> plain values that remember where each field came from.
-import { isMap, isNode, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isNode, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { Problem } from '../model.js';
 import { load as lenientLoad } from 'js-yaml';
 
@@ -178,4 +178,3 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
-export type { Node };
