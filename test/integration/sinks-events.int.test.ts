@@ -3,28 +3,17 @@
 // the Event sink, and `kubectl events` / `kubectl describe` show Potoo's Event on the
 // workload, with repeats folded into one series; a webhook channel's URL and HMAC key
 // come from a Secret.
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigFor, startCluster, type TestCluster } from '../cluster/cluster.js';
 import { KubeClient, loadKubeConfig } from '../../runtime/kube/client.js';
 import { Informer, type RawObject } from '../../runtime/kube/informer.js';
 import { silentLogger } from '../../runtime/log.js';
 import { buildSinks, EventSink, Notifier, SecretResolver, verifySignature, type Notification } from '../../runtime/sinks/index.js';
+import { kubectlWith } from './helpers.js';
 
-const exec = promisify(execFile);
-
-async function kubectl(kubeconfig: string, args: string[], stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`));
-      else resolve(stdout);
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-  });
-}
+const kubectl = kubectlWith;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
