@@ -166,6 +166,11 @@ function replicasOf(kind: string, obj: KubeObject): number | undefined {
   }
 }
 
+/** The pod template of a workload object (the object itself for a bare Pod). */
+function podTemplate(wk: WorkloadKind, obj: KubeObject): Record<string, unknown> | undefined {
+  return wk.template.length ? rec(at(obj, wk.template)) : (obj as Record<string, unknown>);
+}
+
 /**
  * The workload an object represents, or undefined when it is not a workload kind or
  * is already represented by its controller (a Deployment's ReplicaSet, a CronJob's
@@ -182,7 +187,7 @@ export function workloadFromObject(gvr: Gvr, obj: KubeObject): Workload | undefi
     if (POD_OWNERS.has(`${g}|${ctrl.kind}`)) return undefined;
   }
   const meta = obj.metadata ?? {};
-  const template = wk.template.length ? rec(at(obj, wk.template)) : (obj as Record<string, unknown>);
+  const template = podTemplate(wk, obj);
   const podMeta = rec(template?.metadata);
   const podSpec = rec(template?.spec);
   const { containers, ports } = containersOf(podSpec);
@@ -262,7 +267,7 @@ export function objectTarget(
   if (operation !== undefined) t.operation = operation;
   const wk = BY_RESOURCE.get(`${gvr.group}|${gvr.resource}`);
   if (wk) {
-    const template = wk.template.length ? rec(at(obj, wk.template)) : (obj as Record<string, unknown>);
+    const template = podTemplate(wk, obj);
     const podMeta = rec(template?.metadata);
     t.podLabels = stringMap(podMeta?.labels);
     t.podAnnotations = stringMap(podMeta?.annotations);
