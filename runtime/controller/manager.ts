@@ -24,7 +24,7 @@ import { ObjectCache } from './cache.js';
 import { compileProfile, profileStatus, type CompiledProfile, type ProfileStatus } from './profiles.js';
 import { ConfigMapPacks, type RulePackStatus } from './rulepacks.js';
 import { ReportWriter, type ReportWriterOptions } from './reports.js';
-import { selectResources, servedVersion, SUBJECT_RESOURCES, type CrdInfo, type Selection } from './selection.js';
+import { selectResources, servedVersion, type CrdInfo, type Selection } from './selection.js';
 import { StoreFeed } from './storefeed.js';
 import { WatchSet, type InformerTuning, type WatchedResource } from './watches.js';
 import { NotificationPipeline } from './notifications.js';
@@ -480,10 +480,9 @@ export class Controller {
 
   private async housekeeping(): Promise<void> {
     await this.syncProfileStatuses();
-    const subjects = new Set(SUBJECT_RESOURCES.map((g) => `${g.group}|${g.resource}`));
     for (const w of this.watches.list()) {
       const k = gvrKey(w.gvr);
-      if (subjects.has(`${w.gvr.group}|${w.gvr.resource}`)) continue;
+      if (w.reasons.includes('subject')) continue;
       // Companions (Services, ServiceMonitors) are read by requirement rules, not adapted.
       if (w.reasons.every((r) => r === 'companion')) continue;
       const objects = this.store.count(w.gvr);
@@ -504,14 +503,15 @@ export class Controller {
       }
     }
     let logged = 0;
-    for (const p of this.analyzer.problems()) {
+    const problems = this.analyzer.problems();
+    for (const p of problems) {
       const s = formatProblem(p);
       if (this.loggedProblems.has(s)) continue;
       if (this.loggedProblems.size > 10_000) this.loggedProblems.clear();
       this.loggedProblems.add(s);
       if (logged++ < 50) this.log.warn({ problem: s }, 'adapter problem');
     }
-    this.metrics.adaptProblems.set(this.analyzer.problems().length);
+    this.metrics.adaptProblems.set(problems.length);
   }
 
   /** Refresh gauges that are read from live state (called before /metrics renders). */
