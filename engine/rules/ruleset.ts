@@ -20,7 +20,8 @@ export interface RuleSetResult<R> {
   errors: { id: string; message: string }[];
 }
 
-const paths = new Map<string, JsonPathQuery | null>();
+/** Compiled paths, with whether each can select several nodes; null when it does not compile. */
+const paths = new Map<string, { query: JsonPathQuery; multi: boolean } | null>();
 
 /**
  * json-rules-engine's default resolver returns one value for one match and a list for
@@ -28,14 +29,14 @@ const paths = new Map<string, JsonPathQuery | null>();
  * can select several nodes always yields a list; a plain path yields its value.
  */
 export function resolvePath(value: object, path: string): unknown {
-  let q = paths.get(path);
-  if (q === undefined) {
+  let p = paths.get(path);
+  if (p === undefined) {
     const c = compileJsonPath(path);
-    q = c.ok ? c.value : null;
-    paths.set(path, q);
+    p = c.ok ? { query: c.value, multi: /[*?]|\.\.|\[[^\]]*[:,]/.test(path) } : null;
+    paths.set(path, p);
   }
-  if (!q) return undefined;
-  return /[*?]|\.\.|\[[^\]]*[:,]/.test(path) ? q.all(value) : q.first(value);
+  if (!p) return undefined;
+  return p.multi ? p.query.all(value) : p.query.first(value);
 }
 
 /**
