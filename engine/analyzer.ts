@@ -8,7 +8,7 @@
 // added, changed or deleted, the objects that read it are adapted again.
 import type { Constraint, Gvr, KubeObject, Problem, Workload } from './model.js';
 import type { CompiledPack } from './pack/loader.js';
-import { AdaptStage, objectRef, type Skip } from './stages/adapt.js';
+import { AdaptStage, adaptedSourceKey, objectRef, type Skip } from './stages/adapt.js';
 import { ConstraintIndex, sourceKey, type Applicable } from './store/constraints.js';
 import { FactStore, type ChangeEvent } from './store/store.js';
 import { WorkloadIndex, isWorkloadGvr } from './store/workloads.js';
@@ -208,8 +208,7 @@ export class Analyzer {
   }
 
   private keyOf(gvr: Gvr, obj: KubeObject): string {
-    const md = obj.metadata ?? {};
-    return sourceKey({ group: gvr.group, resource: gvr.resource, namespace: md.namespace, name: md.name ?? '' });
+    return adaptedSourceKey({ gvr, object: obj });
   }
 
   private forget(key: string): void {
