@@ -76,3 +76,12 @@ export function flagList(args: ParsedArgs, name: string): string[] {
 export function bool(args: ParsedArgs, name: string): boolean {
   return args.flags.has(name);
 }
+
+/** A whole-number flag from `min` to `max`; `what` finishes the usage error "--name must be ...". */
+export function intFlag(args: ParsedArgs, name: string, fallback: number, range: { min: number; max?: number; what: string }): number {
+  const v = flag(args, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < range.min || n > (range.max ?? Number.MAX_SAFE_INTEGER)) throw new UsageError(`--${name} must be ${range.what} (got ${v})`);
+  return n;
+}

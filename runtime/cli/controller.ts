@@ -8,7 +8,7 @@ import { Controller, defaultIdentity } from '../controller/manager.js';
 import { startHttpServer } from '../http/server.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { bool, flag, flagList, parseArgs, UsageError } from './args.js';
+import { bool, flag, flagList, intFlag, parseArgs, UsageError } from './args.js';
 import { EXIT, type Command } from './main.js';
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -19,19 +19,7 @@ function duration(name: string, v: string | undefined, fallback: number): number
   return parseDuration(v);
 }
 
-function port(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number (got ${v})`);
-  return n;
-}
-
-function count(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--${name} must be a whole number from 1 to 256 (got ${v})`);
-  return n;
-}
+const PORT = { min: 0, max: 65535, what: 'a port number' };
 
 function ownNamespace(): string {
   const env = process.env['POD_NAMESPACE'];
@@ -145,7 +133,7 @@ export const controllerCommand: Command = {
         debounceMs: duration('report-debounce', flag(args, 'report-debounce'), 250),
         maxDelayMs: duration('report-max-delay', flag(args, 'report-max-delay'), 1000),
         excludeNamespaces: flagList(args, 'report-exclude-namespace'),
-        concurrency: count('report-concurrency', flag(args, 'report-concurrency'), 8),
+        concurrency: intFlag(args, 'report-concurrency', 8, { min: 1, max: 256, what: 'a whole number from 1 to 256' }),
       },
       informer: {
         idleTimeoutMs: duration('watch-idle-timeout', flag(args, 'watch-idle-timeout'), 150_000),
@@ -167,7 +155,7 @@ export const controllerCommand: Command = {
     const authClient = apiAuth === 'kubernetes' ? await KubeClient.create(kc) : undefined;
     const http = await startHttpServer(ctl, {
       host: flag(args, 'http-host') ?? '0.0.0.0',
-      port: port('http-port', flag(args, 'http-port'), 8080),
+      port: intFlag(args, 'http-port', 8080, PORT),
       log,
       ...(authClient ? { auth: new KubernetesAuthorizer(authClient, log) } : {}),
     });

@@ -10,15 +10,10 @@ import { createLogger } from '../log.js';
 import { loadAllPacks } from '../packs.js';
 import { startWebhook, type WebhookSource } from '../webhook/index.js';
 import type { AudienceResolver } from '../webhook/warnings.js';
-import { bool, flag, flagList, parseArgs, UsageError } from './args.js';
+import { bool, flag, flagList, intFlag, parseArgs, UsageError } from './args.js';
 import { EXIT, type Command } from './main.js';
 
-function intFlag(v: string | undefined, name: string, def: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, not ${v}`);
-  return n;
-}
+const NON_NEGATIVE = { min: 0, what: 'a non-negative integer' };
 
 export const webhookCommand: Command = {
   summary: 'Run the admission webhook: warns (never denies) which constraints apply to an object being admitted',
@@ -105,15 +100,15 @@ export const webhookCommand: Command = {
       source,
       log,
       server: {
-        port: intFlag(flag(args, 'port'), 'port', 8443),
+        port: intFlag(args, 'port', 8443, NON_NEGATIVE),
         host: flag(args, 'bind-address') ?? '0.0.0.0',
         ...(insecure ? {} : { tls: { certFile: certFile!, keyFile: keyFile! } }),
       },
       handler: {
         audience: resolveAudience,
-        maxLines: intFlag(flag(args, 'max-warnings'), 'max-warnings', 8),
+        maxLines: intFlag(args, 'max-warnings', 8, NON_NEGATIVE),
         severities,
-        budgetMs: intFlag(flag(args, 'budget-ms'), 'budget-ms', 500),
+        budgetMs: intFlag(args, 'budget-ms', 500, NON_NEGATIVE),
       },
     });
     // Machine-readable for whoever started us (tests, scripts): the URL we listen on.
