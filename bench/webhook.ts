@@ -8,70 +8,14 @@
 //
 // Run: npm run build && node dist/bench/webhook.js [--scale 1] [--rate 50] [--seconds 30]
 //   (or from source: npx tsx bench/webhook.ts ...)
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeServingCert } from '../test/integration/webhook-certs.js';
+import { startWebhookProcess } from '../test/integration/webhook-process.js';
 import { generateSnapshot, ISSUE2_SIZE, rng, type SnapshotSize } from './generate.js';
 import { arg, latencyMs, printMachine, printTable, type BenchRow } from './table.js';
-
-/** The package root, from bench/ (source) or dist/bench/ (compiled). */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return dir;
-}
-const ROOT = packageRoot();
-
-interface Child {
-  url: string;
-  /** Peak and current resident set size of the webhook process, MB. */
-  rssMb(): { peak: number; now: number };
-  stop(): Promise<void>;
-}
-
-/** Start `potoo webhook` the way this bench runs: compiled from dist/, or from source through tsx. */
-async function startWebhookProcess(args: string[]): Promise<Child> {
-  const dist = path.join(ROOT, 'dist/runtime/cli/main.js');
-  const fromDist = import.meta.url.endsWith('.js') && existsSync(dist);
-  const entry = pathToFileURL(fromDist ? dist : path.join(ROOT, 'runtime/cli/main.ts')).href;
-  const node = [...(fromDist ? [] : ['--import', 'tsx']), '--input-type=module', '-e', `import { main } from ${JSON.stringify(entry)}; process.exitCode = await main(JSON.parse(process.env.POTOO_ARGS));`];
-  const child = spawn(process.execPath, node, { cwd: ROOT, env: { ...process.env, POTOO_ARGS: JSON.stringify(args), POTOO_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`webhook did not start:\n${out}`)), 600_000);
-    child.stdout!.on('data', () => {
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`webhook exited ${code}:\n${out}`)));
-  });
-  return {
-    url,
-    rssMb: () => {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-        return { peak: kb('VmHWM'), now: kb('VmRSS') };
-      } catch {
-        return { peak: 0, now: 0 };
-      }
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise<void>((r) => child.once('exit', () => r()));
-    },
-  };
-}
 
 function review(i: number, namespace: string, app: string): string {
   const labels = { app, tier: i % 2 ? 'backend' : 'frontend', instance: `bench-${i}` };
@@ -179,7 +123,12 @@ async function main(): Promise<void> {
     const sizeText = `${size.namespaces} ns / ${size.workloads} workloads / ${policies} policies`;
 
     const t0 = performance.now();
-    const child = await startWebhookProcess(['webhook', '--manifests', snapshot, '--tls-cert-file', cert.certFile, '--tls-private-key-file', cert.keyFile, '--port', '0', '--bind-address', '127.0.0.1']);
+    const child = await startWebhookProcess(['webhook', '--manifests', snapshot, '--tls-cert-file', cert.certFile, '--tls-private-key-file', cert.keyFile, '--port', '0', '--bind-address', '127.0.0.1'], {
+      // Compiled from dist/ when this bench runs compiled, else from source through tsx.
+      fromDist: import.meta.url.endsWith('.js'),
+      logLevel: 'warn',
+      startTimeoutMs: 600_000,
+    });
     const startMs = performance.now() - t0;
     const rows: BenchRow[] = [{ operation: 'webhook start (load + adapt snapshot)', size: sizeText, time: `${(startMs / 1000).toFixed(1)} s`, memory: '' }];
     try {

@@ -1,18 +1,17 @@
 // The admission webhook against a real kube-apiserver: the API server calls `potoo
 // webhook` over HTTPS on a Deployment create and kubectl prints Potoo's warning lines;
 // with the webhook stopped, creates still succeed (failurePolicy: Ignore).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigFor, startCluster, type TestCluster } from '../cluster/cluster.js';
 import { makeServingCert, type ServingCert } from './webhook-certs.js';
+import { startWebhookProcess, type WebhookProcess } from './webhook-process.js';
 
-const execFileP = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface KubectlResult {
@@ -35,54 +34,6 @@ async function mustKubectl(kubeconfig: string, args: string[], stdin?: string): 
   const r = await kubectl(kubeconfig, args, stdin);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r;
-}
-
-interface Potoo {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** `potoo webhook ...` as its own process, from source (tsx), like the container runs it. */
-async function startPotoo(args: string[]): Promise<Potoo> {
-  const entry = pathToFileURL(path.join(ROOT, 'runtime/cli/main.ts')).href;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', `import { main } from ${JSON.stringify(entry)}; process.exitCode = await main(JSON.parse(process.env.POTOO_ARGS));`],
-    { cwd: ROOT, env: { ...process.env, POTOO_ARGS: JSON.stringify(args), POTOO_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`potoo webhook did not start in 60 s:\n${out}`)), 60_000);
-    const check = (): void => {
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`potoo webhook exited (${code}) before listening:\n${out}`));
-    });
-  });
-  return {
-    child,
-    url,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
 }
 
 function httpsRequest(url: string, ca: string, method: string, body?: string): Promise<{ status: number; body: string }> {
@@ -150,7 +101,7 @@ describe('potoo webhook on a real kube-apiserver', () => {
   let cluster: TestCluster;
   let dir: string;
   let cert: ServingCert;
-  let potoo: Potoo | undefined;
+  let potoo: WebhookProcess | undefined;
   let devConfig: string;
 
   beforeAll(async () => {
@@ -181,7 +132,7 @@ describe('potoo webhook on a real kube-apiserver', () => {
     devConfig = kubeconfigFor(cluster, { name: 'developer', token: cluster.tokens['developer']! });
 
     const webhookKubeconfig = kubeconfigFor(cluster, { name: 'potoo-webhook', token: cluster.tokens['potoo-webhook']! });
-    potoo = await startPotoo(['webhook', '--kubeconfig', webhookKubeconfig, '--tls-cert-file', cert.certFile, '--tls-private-key-file', cert.keyFile, '--port', '0', '--bind-address', '127.0.0.1']);
+    potoo = await startWebhookProcess(['webhook', '--kubeconfig', webhookKubeconfig, '--tls-cert-file', cert.certFile, '--tls-private-key-file', cert.keyFile, '--port', '0', '--bind-address', '127.0.0.1']);
     // Ready = every watched resource listed.
     const deadline = Date.now() + 30_000;
     for (;;) {
