@@ -33,6 +33,7 @@ import type { Constraint, LabelSelector, WorkloadPort } from './model.js';
 import { isEmptySelector, matchesSelector, selectorText } from './selector.js';
 import { globMatch } from './scope.js';
 import { containsIP, parseCIDR, parseIP } from './expr/net.js';
+import { rec } from './store/normalize.js';
 
 export type NetworkDirection = 'ingress' | 'egress';
 export type NetworkTier = 'admin' | 'namespace' | 'baseline' | 'transport' | 'mesh';
@@ -136,10 +137,6 @@ export interface NetworkDetails {
   dryRun?: boolean;
   rules: NetworkRule[];
   notes?: string[];
-}
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
 /** The network details of a constraint, or undefined when it has none (or a malformed shape). */

@@ -8,6 +8,7 @@
 import type { Gvk, Gvr, KubeObject } from './model.js';
 import type { SignalKind } from './pack/types.js';
 import { formatApiVersion, parseApiVersion } from './gvr.js';
+import { rec } from './store/normalize.js';
 
 export type { SignalKind };
 export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission', 'message'];
@@ -134,10 +135,6 @@ export type SignalResult<S extends Signal> = { ok: true; signal: S } | { ok: fal
 
 // ---------------------------------------------------------------------------------------
 // Small readers over unknown JSON
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 function str(v: unknown, max = MAX_NAME_CHARS): string {
   if (typeof v === 'string') return v.length > max ? v.slice(0, max) : v;

@@ -6,15 +6,12 @@ import { defaultCelEnv, fromCelValue, toCelValue, type CelEnv, type CelFunctionD
 import { RegexCache } from '../expr/regex.js';
 import type { Gvr } from '../model.js';
 import { parseApiVersion, resolveKind } from '../gvr.js';
+import { rec } from '../store/normalize.js';
 import type { SelectingOptions } from '../store/store.js';
 import { currentContext, groupOf } from './context.js';
 import { explainTraffic, questionsFor } from './netdeny.js';
 
 const regexes = new RegexCache(256);
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 function labelsOf(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -14,6 +14,7 @@ import { gvrOf, parseApiVersion, toGvr } from '../gvr.js';
 import type { ScopeSubject } from '../scope.js';
 import type { SelectingOptions } from '../store/store.js';
 import { OWNER_RESOURCES, isWorkloadGvr, workloadFromObject, workloadKey } from '../store/workloads.js';
+import { rec } from '../store/normalize.js';
 import type { DynamicFact } from '../rules/ruleset.js';
 import { FactView, withContext, type StageContext, type StageFacts } from './context.js';
 import { bindLets, evalField, type Vars } from './evaluate.js';
@@ -55,10 +56,6 @@ const SUBJECT_VAR = 'potoo:subject';
 const MAX_FINDINGS_PER_RULE = 100;
 
 const WORKLOAD_KINDS = new Set(Object.keys(OWNER_RESOURCES));
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 /** `monitoring.coreos.com/v1/servicemonitors`, `v1/services`, or {group, version, resource}. */
 function gvrParam(v: unknown): Gvr | undefined {

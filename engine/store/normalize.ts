@@ -50,6 +50,22 @@ function charge(ctx: Ctx, n: number): void {
 
 const SKIP = Symbol('skip');
 
+/** The value as a JSON-style map (a non-null, non-array object), else undefined. */
+export function rec(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** The value at a key path through nested maps; undefined as soon as a step is not a map. */
+export function valueAt(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj;
+  for (const p of path) {
+    const r = rec(cur);
+    if (!r) return undefined;
+    cur = r[p];
+  }
+  return cur;
+}
+
 /**
  * Assignment would treat a `__proto__` key (legal in JSON, and in CRD payloads) as the
  * prototype setter; JSON.parse makes it an own property, and so must we.

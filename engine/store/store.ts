@@ -3,7 +3,7 @@
 // the same four mutations, so every stage downstream is indifferent to the source.
 import type { Gvr, KubeObject, LabelSelector, ScopeTarget } from '../model.js';
 import { gvrKey, gvrOf, namespacedKey, objectKey, toGvr, type GvrLike } from '../gvr.js';
-import { DEFAULT_LIMITS, jsonEqual, normalizeObject, type NormalizeLimits } from './normalize.js';
+import { DEFAULT_LIMITS, jsonEqual, normalizeObject, valueAt, type NormalizeLimits } from './normalize.js';
 import { matchesSelector } from '../selector.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -361,15 +361,6 @@ export class FactStore {
       }
     }
   }
-}
-
-function valueAt(obj: unknown, path: readonly string[]): unknown {
-  let cur: unknown = obj;
-  for (const p of path) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
 }
 
 function looksLikeLabelSelector(v: Record<string, unknown>): boolean {

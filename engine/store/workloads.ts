@@ -4,7 +4,7 @@
 import type { Gvr, KubeObject, ScopeTarget, Workload, WorkloadContainer, WorkloadPort } from '../model.js';
 import { parseApiVersion } from '../gvr.js';
 import type { ScopeSubject } from '../scope.js';
-import { jsonEqual, setOwn } from './normalize.js';
+import { jsonEqual, rec, setOwn, valueAt } from './normalize.js';
 import type { ChangeEvent, ChangeType, FactStore } from './store.js';
 
 interface WorkloadKind {
@@ -65,20 +65,6 @@ function controllerOf(obj: KubeObject): OwnerRef | undefined {
 function ownerIs(ref: OwnerRef | undefined, group: string, kind: string): boolean {
   if (!ref || ref.kind !== kind) return false;
   return (parseApiVersion(ref.apiVersion)?.group ?? '') === group;
-}
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
-function at(obj: unknown, path: readonly string[]): unknown {
-  let cur = obj;
-  for (const p of path) {
-    const r = rec(cur);
-    if (!r) return undefined;
-    cur = r[p];
-  }
-  return cur;
 }
 
 function stringMap(v: unknown): Record<string, string> {
@@ -157,7 +143,7 @@ function replicasOf(kind: string, obj: KubeObject): number | undefined {
     case 'Job':
       return num(spec?.parallelism) ?? 1;
     case 'CronJob':
-      return num(at(spec, ['jobTemplate', 'spec', 'parallelism'])) ?? 1;
+      return num(valueAt(spec, ['jobTemplate', 'spec', 'parallelism'])) ?? 1;
     case 'Pod':
       return 1;
     default:
@@ -168,7 +154,7 @@ function replicasOf(kind: string, obj: KubeObject): number | undefined {
 
 /** The pod template of a workload object (the object itself for a bare Pod). */
 function podTemplate(wk: WorkloadKind, obj: KubeObject): Record<string, unknown> | undefined {
-  return wk.template.length ? rec(at(obj, wk.template)) : (obj as Record<string, unknown>);
+  return wk.template.length ? rec(valueAt(obj, wk.template)) : (obj as Record<string, unknown>);
 }
 
 /**
