@@ -42,6 +42,8 @@ interface Listed {
 /** Differences between the controller's store and a fresh list, per watched resource. */
 async function storeVersusFreshList(ctl: Controller): Promise<string[]> {
   const diffs: string[] = [];
+  // With nothing watched there would be nothing to compare: the test's own objects must be.
+  for (const r of ['networkpolicies', 'deployments']) if (!ctl.watched().some((w) => w.gvr.resource === r)) diffs.push(`${r}: not watched`);
   for (const w of ctl.watched()) {
     const gvr: Gvr = w.gvr;
     const res = gvr.group ? `${gvr.resource}.${gvr.group}` : gvr.resource;
