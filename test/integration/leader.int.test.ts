@@ -61,6 +61,8 @@ describe('leader election between two controller processes', () => {
     let killedAt = Infinity;
     let probing = true;
     const answered = { a: 0, b: 0 };
+    // answered.b >= 4 is waited for before the kill: what shows the failover is b answering after it.
+    let bAfterKill = 0;
     const probe = (async () => {
       while (probing) {
         for (const [who, c] of [['a', a], ['b', b]] as const) {
@@ -68,7 +70,10 @@ describe('leader election between two controller processes', () => {
           try {
             const r = await getJson<{ items: { source: { name: string } }[] }>(c.url(`/api/v1/constraints?namespace=${NS}`), 2000, pc.cluster.token);
             if (r.status !== 200 || !r.body.items.some((i) => i.source.name === 'lockdown')) failures.push({ who, at: Date.now(), why: `status ${r.status}` });
-            else answered[who]++;
+            else {
+              answered[who]++;
+              if (who === 'b' && Date.now() >= killedAt) bAfterKill++;
+            }
           } catch (e) {
             if (!(who === 'a' && Date.now() >= killedAt)) failures.push({ who, at: Date.now(), why: (e as Error).message });
           }
@@ -107,6 +112,7 @@ describe('leader election between two controller processes', () => {
     expect(failures).toEqual([]);
     expect(answered.a).toBeGreaterThanOrEqual(4);
     expect(answered.b).toBeGreaterThan(0);
+    expect(bAfterKill).toBeGreaterThan(0);
     process.stdout.write(`leader failover: ctl-b led ${tookOverMs} ms after ctl-a was killed; reads answered a=${answered.a} b=${answered.b}\n`);
 
     // A clean stop hands the Lease back at once.
