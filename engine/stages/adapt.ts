@@ -6,7 +6,7 @@ import type { CompiledValue } from '../expr/value.js';
 import { RuleRunner } from './runner.js';
 import { compactScope, validateScope } from '../scopecheck.js';
 import { sourceKey } from '../store/constraints.js';
-import { bindLets, evalField, type Vars } from './evaluate.js';
+import { bindLets, evalField, evalForEach, typeName, type Vars } from './evaluate.js';
 import { FactLookup } from '../expr/potoolib.js';
 
 export interface AdaptInput {
@@ -124,13 +124,9 @@ export class AdaptStage {
     if (!a.emit) return;
     let items: { item: unknown; index: number }[] | undefined;
     if (a.forEach) {
-      const list = evalField(a.forEach, baseVars, 'forEach', problem);
+      const list = evalForEach(a.forEach, baseVars, problem);
       if (list === undefined) return;
-      if (list !== null && !Array.isArray(list)) {
-        problem('forEach', `must evaluate to a list, got ${typeName(list)}`);
-        return;
-      }
-      items = (list ?? []).map((item, index) => ({ item, index }));
+      items = list.map((item, index) => ({ item, index }));
     }
     const base = adaptedSourceKey(input);
     for (const it of items ?? [undefined]) {
@@ -258,10 +254,4 @@ export function objectRef(obj: KubeObject): string {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'list';
-  return typeof v === 'object' ? 'map' : typeof v;
 }

@@ -18,7 +18,7 @@ import { resolveKind } from '../gvr.js';
 import { workloadFromObject, workloadKey } from '../store/workloads.js';
 import { fnv1a, toSignal, type Signal, type SignalKind } from '../signals.js';
 import { FactView, refOf, withContext, type StageContext, type StageFacts } from './context.js';
-import { bindLets, evalField, type Vars } from './evaluate.js';
+import { bindLets, evalField, whenHolds, type Vars } from './evaluate.js';
 import { RuleRunner } from './runner.js';
 
 export interface CorrelateOptions {
@@ -256,13 +256,7 @@ export class CorrelateStage {
     };
     const vars = bindLets(rule.lets, baseVars, problem);
     if (!vars) return undefined;
-    if (rule.when) {
-      const w = evalField(rule.when, vars, 'when', problem);
-      if (w !== true) {
-        if (w !== false && w !== undefined) problem('when', `must be true or false, got ${JSON.stringify(w)}`);
-        return undefined;
-      }
-    }
+    if (!whenHolds(rule.when, vars, problem)) return undefined;
     const blameValue = evalField(rule.blame, vars, 'blame', problem);
     if (blameValue === undefined) return undefined;
     const { ids, unknown } = this.blamedIds(blameValue);

@@ -23,3 +23,30 @@ export function bindLets(lets: readonly [string, CompiledValue][], vars: Vars, p
   }
   return out;
 }
+
+/** A rule's `when`: true when absent or true; false (reporting a non-boolean) otherwise. */
+export function whenHolds(when: CompiledValue | undefined, vars: Vars, problem: ReportProblem): boolean {
+  if (!when) return true;
+  const w = evalField(when, vars, 'when', problem);
+  if (w === true) return true;
+  if (w !== false && w !== undefined) problem('when', `must be true or false, got ${JSON.stringify(w)}`);
+  return false;
+}
+
+/** A rule's `forEach` list (null is empty); `undefined` when it failed or is not a list (reported). */
+export function evalForEach(forEach: CompiledValue, vars: Vars, problem: ReportProblem): unknown[] | undefined {
+  const list = evalField(forEach, vars, 'forEach', problem);
+  if (list === undefined) return undefined;
+  if (list !== null && !Array.isArray(list)) {
+    problem('forEach', `must evaluate to a list, got ${typeName(list)}`);
+    return undefined;
+  }
+  return (list ?? []) as unknown[];
+}
+
+/** `null`, `list`, `map` or the typeof name, for problem messages. */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'list';
+  return typeof v === 'object' ? 'map' : typeof v;
+}

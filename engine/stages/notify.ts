@@ -27,7 +27,7 @@ import {
   type Viewer,
 } from '../privacy.js';
 import { FactView, withContext, type StageContext, type StageFacts } from './context.js';
-import { bindLets, evalField, type Vars } from './evaluate.js';
+import { bindLets, evalField, evalForEach, type Vars } from './evaluate.js';
 import { RuleRunner } from './runner.js';
 
 export type NotifySubject =
@@ -179,10 +179,8 @@ export class NotifyStage {
     if (!vars) return;
     let items: unknown[] | undefined;
     if (rule.forEach) {
-      const list = evalField(rule.forEach, vars, 'forEach', problem);
-      if (list === undefined) return;
-      if (list !== null && !Array.isArray(list)) return problem('forEach', 'must evaluate to a list');
-      items = (list ?? []) as unknown[];
+      items = evalForEach(rule.forEach, vars, problem);
+      if (items === undefined) return;
     }
     for (const item of items ?? [undefined]) {
       const v: Vars = items ? { ...vars, item } : vars;

@@ -17,7 +17,7 @@ import { OWNER_RESOURCES, isWorkloadGvr, workloadFromObject, workloadKey } from 
 import { rec } from '../store/normalize.js';
 import type { DynamicFact } from '../rules/ruleset.js';
 import { FactView, withContext, type StageContext, type StageFacts } from './context.js';
-import { bindLets, evalField, type Vars } from './evaluate.js';
+import { bindLets, evalField, evalForEach, whenHolds, type Vars } from './evaluate.js';
 import { RuleRunner } from './runner.js';
 
 export interface SubjectRef {
@@ -216,22 +216,12 @@ export class RequireStage {
     };
     const vars = bindLets(rule.lets, base, problem);
     if (!vars) return false;
-    if (rule.when) {
-      const w = evalField(rule.when, vars, 'when', problem);
-      if (w !== true) {
-        if (w !== false && w !== undefined) problem('when', `must be true or false, got ${JSON.stringify(w)}`);
-        return ok;
-      }
-    }
+    if (!whenHolds(rule.when, vars, problem)) return ok;
     let items: { item: unknown; index: number }[] | undefined;
     if (rule.forEach) {
-      const list = evalField(rule.forEach, vars, 'forEach', problem);
+      const list = evalForEach(rule.forEach, vars, problem);
       if (list === undefined) return false;
-      if (list !== null && !Array.isArray(list)) {
-        problem('forEach', 'must evaluate to a list');
-        return false;
-      }
-      items = (list ?? []).slice(0, MAX_FINDINGS_PER_RULE).map((item, index) => ({ item, index }));
+      items = list.slice(0, MAX_FINDINGS_PER_RULE).map((item, index) => ({ item, index }));
     }
     for (const it of items ?? [undefined]) {
       const v: Vars = it ? { ...vars, item: it.item, index: it.index } : vars;
