@@ -67,6 +67,14 @@ export interface HttpServerOptions {
   auth?: ApiAuthorizer;
 }
 
+const REPORT_ROUTE = /^\/api\/v1\/namespaces\/([^/]+)\/report$/;
+
+/** The namespace of a /api/v1/namespaces/<ns>/report path. */
+function reportNamespace(path: string): string | undefined {
+  const m = REPORT_ROUTE.exec(path);
+  return m ? decodeURIComponent(m[1] as string) : undefined;
+}
+
 /** What a read-API request reveals, as ConstraintReport access: one namespace, or all of them. */
 function accessFor(path: string, u: URL): Access | undefined {
   if (path === '/api/v1/constraints') {
@@ -74,8 +82,8 @@ function accessFor(path: string, u: URL): Access | undefined {
     return ns ? { verb: 'get', namespace: ns } : { verb: 'list' };
   }
   if (path === '/api/v1/capabilities') return { verb: 'list' };
-  const m = /^\/api\/v1\/namespaces\/([^/]+)\/report$/.exec(path);
-  if (m) return { verb: 'get', namespace: decodeURIComponent(m[1] as string) };
+  const namespace = reportNamespace(path);
+  if (namespace !== undefined) return { verb: 'get', namespace };
   return undefined;
 }
 
@@ -129,9 +137,9 @@ export async function startHttpServer(ctl: Controller, opts: HttpServerOptions):
           send(res, 200, { apiVersion: 'potoo.io/v1', kind: 'Capabilities', ...capabilities(ctl) });
           return;
       }
-      const m = /^\/api\/v1\/namespaces\/([^/]+)\/report$/.exec(path);
-      if (m) {
-        send(res, 200, { apiVersion: 'potoo.io/v1', kind: 'NamespaceReport', namespace: decodeURIComponent(m[1] as string), ...namespaceReport(ctl, decodeURIComponent(m[1] as string)) });
+      const namespace = reportNamespace(path);
+      if (namespace !== undefined) {
+        send(res, 200, { apiVersion: 'potoo.io/v1', kind: 'NamespaceReport', namespace, ...namespaceReport(ctl, namespace) });
         return;
       }
       send(res, 404, { error: `no route ${path}` });
