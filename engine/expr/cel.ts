@@ -69,6 +69,7 @@ import {
 import { type ParsedURL, parseURL, escapedPath, queryParams } from './url.js';
 import { RegexCache } from './regex.js';
 import { POTOO_LIBRARY } from './potoolib.js';
+import { compileFast, type FastEnv } from './celcompile.js';
 import { NETWORK_LIBRARY } from './netlib.js';
 
 export const MAX_CEL_LENGTH = 10_000;
@@ -695,10 +696,64 @@ const ENV_OPTIONS: EnvironmentOptions = {
   limits: CEL_LIMITS,
 };
 
+/**
+ * Handlers Potoo registers: plain functions of their arguments, so the fast path
+ * (celcompile.ts) may call them directly where cel-js would.
+ */
+const OWN_HANDLERS = new WeakSet<object>();
+/** Classes registered as CEL types, by name, for the fast path's parameter checks. */
+const OWN_CLASSES = new Map<string, abstract new (...args: never[]) => object>();
+
+function own<T extends object>(h: T): T {
+  OWN_HANDLERS.add(h);
+  return h;
+}
+
 function wrapHandler(def: CelFunctionDef): RegisteredFunctionHandler {
   const h = def.handler as (...args: unknown[]) => unknown;
-  if (def.raw) return h;
-  return (...args: unknown[]) => toCelValue(h(...args.map(fromCelValue)));
+  if (def.raw) return own(h);
+  return own((...args: unknown[]) => toCelValue(h(...args.map(fromCelValue))));
+}
+
+/** How evaluations went: compiled closures, handed back to the interpreter, or interpreted. */
+export const celEvaluations = { compiled: 0, gaveUp: 0, interpreted: 0 };
+
+let fastPathOn = true;
+
+/**
+ * Turns the compiled fast path off (false: every evaluation interpreted) or on; the
+ * differential tests and `bench/analyze.ts --interpret` compare the two.
+ */
+export function setCelFastPath(on: boolean): void {
+  fastPathOn = on;
+}
+
+const fastEnvs = new WeakMap<Environment, FastEnv>();
+
+function fastEnvOf(env: Environment): FastEnv {
+  let f = fastEnvs.get(env);
+  if (!f) {
+    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES };
+    fastEnvs.set(env, f);
+  }
+  return f;
+}
+
+/** The values `type(x)` returns in `env`, by kind, for the fast path's `type()` and `==`. */
+function typeValues(env: Environment): Map<string, object> {
+  const out = new Map<string, object>();
+  const samples: [string, string][] = [
+    ['null_type', 'null'],
+    ['bool', 'true'],
+    ['int', '1'],
+    ['double', '1.0'],
+    ['string', "''"],
+    ['list', '[]'],
+    ['map', '{}'],
+    ['type', 'int'],
+  ];
+  for (const [kind, src] of samples) out.set(kind, env.evaluate(`type(${src})`) as object);
+  return out;
 }
 
 class Env implements CelEnv {
@@ -710,7 +765,10 @@ class Env implements CelEnv {
   extend(ext: CelExtension): Result<CelEnv> {
     try {
       const child = this.env.clone();
-      for (const t of ext.types ?? []) child.registerType(t.name, t.ctor);
+      for (const t of ext.types ?? []) {
+        child.registerType(t.name, t.ctor);
+        OWN_CLASSES.set(t.name, t.ctor);
+      }
       for (const c of ext.constants ?? []) child.registerConstant(c.name, c.type, toCelValue(c.value));
       for (const f of ext.functions ?? []) {
         child.registerFunction(f.signature, wrapHandler(f), f.description ? { description: f.description } : undefined);
@@ -755,6 +813,9 @@ class Env implements CelEnv {
       return celError(e);
     }
     const run = parsed;
+    const compiled = compileFast(parsed.ast, fastEnvOf(env));
+    const fast = 'fn' in compiled ? compiled.fn : undefined;
+    if (process.env.POTOO_CEL_DEBUG && 'unsupported' in compiled) console.error('[cel] interpreted:', compiled.unsupported, '|', source.slice(0, 120));
     const chain = selectChain(source);
     const refs = identifiersIn(source);
     return ok({
@@ -773,6 +834,19 @@ class Env implements CelEnv {
         for (const k of refs) {
           const v = vars[k];
           if (v !== undefined) ctx[k] = toCelValue(v);
+        }
+        if (fast && fastPathOn) {
+          try {
+            const out = fast(ctx);
+            celEvaluations.compiled++;
+            return ok(fromCelValue(out));
+          } catch {
+            // The interpreter decides: an error (with its message) or a case the closures leave to it.
+            celEvaluations.gaveUp++;
+            if (process.env.POTOO_CEL_DEBUG) console.error('[cel] gave up:', source.slice(0, 140));
+          }
+        } else {
+          celEvaluations.interpreted++;
         }
         try {
           const out: unknown = run(ctx);
@@ -826,8 +900,11 @@ export function createCelEnv(ext?: CelExtension): Result<CelEnv> {
   try {
     base = new Environment(ENV_OPTIONS);
     const lib = builtins();
-    for (const [name, ctor] of lib.types) base.registerType(name, ctor);
-    for (const f of lib.fns) base.registerFunction(f.sig, f.fn);
+    for (const [name, ctor] of lib.types) {
+      base.registerType(name, ctor);
+      OWN_CLASSES.set(name, ctor);
+    }
+    for (const f of lib.fns) base.registerFunction(f.sig, own(f.fn));
     for (const o of lib.ops) base.registerOperator(o.sig, o.fn);
   } catch (e) {
     return err(`cannot create the CEL environment: ${errorMessage(e)}`);
