@@ -77,11 +77,17 @@ export function bool(args: ParsedArgs, name: string): boolean {
   return args.flags.has(name);
 }
 
-/** A whole-number flag from `min` to `max`; `what` finishes the usage error "--name must be ...". */
+/**
+ * A whole-number flag from `min` to `max`; `what` finishes the usage error "--name must be ...".
+ * Digits only: Number() alone would take '' and ' ' as 0, and '0x10' or '1e3' as numbers,
+ * so `--http-port=` would quietly mean "any port" instead of being an error.
+ */
 export function intFlag(args: ParsedArgs, name: string, fallback: number, range: { min: number; max?: number; what: string }): number {
   const v = flag(args, name);
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < range.min || n > (range.max ?? Number.MAX_SAFE_INTEGER)) throw new UsageError(`--${name} must be ${range.what} (got ${v})`);
+  const n = /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < range.min || n > (range.max ?? Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(`--${name} must be ${range.what} (got ${v === '' ? 'an empty value' : v})`);
+  }
   return n;
 }

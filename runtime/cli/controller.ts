@@ -5,6 +5,7 @@ import { parseDuration } from '../../engine/pack/loader.js';
 import { KubeClient, loadKubeConfig } from '../kube/client.js';
 import { KubernetesAuthorizer } from '../http/auth.js';
 import { Controller, defaultIdentity } from '../controller/manager.js';
+import { DEFAULT_MAX_CONFIGMAP_PACK_BYTES } from '../controller/rulepacks.js';
 import { startHttpServer } from '../http/server.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
@@ -96,8 +97,11 @@ export const controllerCommand: Command = {
     if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
       throw new UsageError('--lease-duration must exceed --renew-deadline, which must exceed --retry-period');
     }
-    const maxPack = flag(args, 'max-configmap-pack-bytes');
-    if (maxPack !== undefined && !/^[0-9]+$/.test(maxPack)) throw new UsageError('--max-configmap-pack-bytes must be a number of bytes');
+    // Every number is checked here, before the kubeconfig is read, so a typo is a usage
+    // error (exit 2) naming the flag rather than whatever loading the cluster hits first.
+    const maxPack = intFlag(args, 'max-configmap-pack-bytes', DEFAULT_MAX_CONFIGMAP_PACK_BYTES, { min: 1, what: 'a positive number of bytes' });
+    const reportConcurrency = intFlag(args, 'report-concurrency', 8, { min: 1, max: 256, what: 'a whole number from 1 to 256' });
+    const httpPort = intFlag(args, 'http-port', 8080, PORT);
     const hubbleAddress = flag(args, 'hubble-address');
     const file = (name: string): Buffer | undefined => {
       const f = flag(args, name);
@@ -133,7 +137,7 @@ export const controllerCommand: Command = {
         debounceMs: duration('report-debounce', flag(args, 'report-debounce'), 250),
         maxDelayMs: duration('report-max-delay', flag(args, 'report-max-delay'), 1000),
         excludeNamespaces: flagList(args, 'report-exclude-namespace'),
-        concurrency: intFlag(args, 'report-concurrency', 8, { min: 1, max: 256, what: 'a whole number from 1 to 256' }),
+        concurrency: reportConcurrency,
       },
       informer: {
         idleTimeoutMs: duration('watch-idle-timeout', flag(args, 'watch-idle-timeout'), 150_000),
@@ -147,7 +151,7 @@ export const controllerCommand: Command = {
             ...(hubbleAddress ? { hubble: { address: hubbleAddress, ...(tls ? { tls } : {}), ...(hubbleNamespaces.length ? { namespaces: hubbleNamespaces } : {}) } } : {}),
           },
       requirements: bool(args, 'no-requirements') ? false : reqDebounce !== undefined ? { debounceMs: duration('requirement-debounce', reqDebounce, 90_000) } : {},
-      ...(maxPack !== undefined ? { maxConfigMapPackBytes: Number(maxPack) } : {}),
+      maxConfigMapPackBytes: maxPack,
       log,
       metrics,
     });
@@ -155,7 +159,7 @@ export const controllerCommand: Command = {
     const authClient = apiAuth === 'kubernetes' ? await KubeClient.create(kc) : undefined;
     const http = await startHttpServer(ctl, {
       host: flag(args, 'http-host') ?? '0.0.0.0',
-      port: intFlag(args, 'http-port', 8080, PORT),
+      port: httpPort,
       log,
       ...(authClient ? { auth: new KubernetesAuthorizer(authClient, log) } : {}),
     });

@@ -50,6 +50,10 @@ export const webhookCommand: Command = {
     const keyFile = flag(args, 'tls-private-key-file');
     const insecure = bool(args, 'insecure-http');
     if (!insecure && (!certFile || !keyFile)) throw new UsageError('the API server only calls webhooks over HTTPS: give --tls-cert-file and --tls-private-key-file');
+    // Numbers first, before packs and the kubeconfig load: a typo is a usage error (exit 2).
+    const port = intFlag(args, 'port', 8443, NON_NEGATIVE);
+    const maxLines = intFlag(args, 'max-warnings', 8, NON_NEGATIVE);
+    const budgetMs = intFlag(args, 'budget-ms', 500, NON_NEGATIVE);
     const audience = (flag(args, 'audience') ?? 'developer') as Audience;
     if (!AUDIENCES.includes(audience)) throw new UsageError(`--audience must be one of ${AUDIENCES.join(', ')}`);
     const platformGroups = new Set(flagList(args, 'platform-admin-group'));
@@ -100,15 +104,15 @@ export const webhookCommand: Command = {
       source,
       log,
       server: {
-        port: intFlag(args, 'port', 8443, NON_NEGATIVE),
+        port,
         host: flag(args, 'bind-address') ?? '0.0.0.0',
         ...(insecure ? {} : { tls: { certFile: certFile!, keyFile: keyFile! } }),
       },
       handler: {
         audience: resolveAudience,
-        maxLines: intFlag(args, 'max-warnings', 8, NON_NEGATIVE),
+        maxLines,
         severities,
-        budgetMs: intFlag(args, 'budget-ms', 500, NON_NEGATIVE),
+        budgetMs,
       },
     });
     // Machine-readable for whoever started us (tests, scripts): the URL we listen on.
