@@ -10,7 +10,7 @@ import { FactStore } from '../../engine/store/store.js';
 import { silentLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import { KubeClient } from './client.js';
-import { Informer } from './informer.js';
+import { Informer, informerKey } from './informer.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion: string } };
 type WatchScript = (res: http.ServerResponse, rv: string | null) => void;
@@ -201,6 +201,42 @@ describe('Informer', () => {
     await inf.waitForSettled();
     expect(inf.synced).toBe(false);
     expect(inf.status().lastError?.status).toBe(403);
+  });
+
+  it('informers on one resource with different selectors keep separate metric series', async () => {
+    const fake = await fakeApi();
+    const client = await clientFor(fake.url);
+    const metrics = new Metrics();
+    const gvr = { group: '', version: 'v1', resource: 'events' };
+    const sink = { replace: () => undefined, upsert: () => undefined, delete: () => undefined };
+    const make = (fieldSelector: string): Informer => new Informer(client, sink, { gvr, fieldSelector, log: silentLogger(), metrics, backoff: { initialMs: 10, maxMs: 50 }, resyncMs: 0 });
+    const warnings = make('type=Warning');
+    const normal = make('type=Normal');
+    cleanups.push(async () => {
+      await warnings.stop();
+      await normal.stop();
+      client.close();
+      await fake.close();
+    });
+    fake.setList([], 10);
+    warnings.start();
+    normal.start();
+    await warnings.waitForSync();
+    await normal.waitForSync();
+    const synced = async (): Promise<Record<string, number>> => Object.fromEntries((await metrics.informerSynced.get()).values.map((v) => [String(v.labels.gvr), v.value]));
+    expect(await synced()).toEqual({ 'v1/events?fieldSelector=type=Warning': 1, 'v1/events?fieldSelector=type=Normal': 1 });
+    const relists = (await metrics.informerRelists.get()).values.map((v) => [v.labels.gvr, v.value]);
+    expect(relists).toEqual(expect.arrayContaining([['v1/events?fieldSelector=type=Warning', 1], ['v1/events?fieldSelector=type=Normal', 1]]));
+    // Stopping one removes its series only: the other informer is still synced.
+    await normal.stop();
+    expect(await synced()).toEqual({ 'v1/events?fieldSelector=type=Warning': 1 });
+  });
+
+  it('the key names namespace and both selectors, and stays the bare resource without them', () => {
+    const gvr = { group: '', version: 'v1', resource: 'configmaps' };
+    expect(informerKey({ gvr })).toBe('v1/configmaps');
+    expect(informerKey({ gvr, namespace: 'potoo-system', labelSelector: 'potoo.io/rule-pack=true' })).toBe('v1/configmaps@potoo-system?labelSelector=potoo.io/rule-pack=true');
+    expect(informerKey({ gvr, labelSelector: 'app=web', fieldSelector: 'metadata.name=a' })).toBe('v1/configmaps?labelSelector=app=web&fieldSelector=metadata.name=a');
   });
 
   it('stop() ends the watch; nothing is delivered afterwards', async () => {

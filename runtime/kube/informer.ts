@@ -67,6 +67,18 @@ type WatchEnd =
   /** An undecodable line: resume from the last applied version, which redelivers the lost object. */
   | { kind: 'decode'; err: Error };
 
+/**
+ * The informer's name in metrics (the `gvr` label) and logs: its resource, namespace and
+ * selectors, written as the list request would carry them, e.g.
+ * `v1/events?fieldSelector=type=Warning` or
+ * `v1/configmaps@potoo-system?labelSelector=potoo.io/rule-pack=true`. Two informers on one
+ * resource that differ only in a selector must not add to, or unset, each other's series.
+ */
+export function informerKey(o: Pick<InformerOptions, 'gvr' | 'namespace' | 'labelSelector' | 'fieldSelector'>): string {
+  const selectors = [o.labelSelector ? `labelSelector=${o.labelSelector}` : '', o.fieldSelector ? `fieldSelector=${o.fieldSelector}` : ''].filter(Boolean);
+  return gvrKey(o.gvr) + (o.namespace ? `@${o.namespace}` : '') + (selectors.length ? `?${selectors.join('&')}` : '');
+}
+
 export class Informer {
   readonly key: string;
   private running = false;
@@ -100,7 +112,7 @@ export class Informer {
       watchTimeoutSeconds: [300, 600],
       ...opts,
     };
-    this.key = gvrKey(opts.gvr) + (opts.namespace ? `@${opts.namespace}` : '') + (opts.labelSelector ? `?${opts.labelSelector}` : '');
+    this.key = informerKey(opts);
   }
 
   get synced(): boolean {
