@@ -288,14 +288,34 @@ function toCel(v: unknown, depth: number): unknown {
   return v;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 function bigintToJson(n: bigint): number | string {
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+  return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n.toString();
 }
 
 function bytesToBase64(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
   return btoa(s);
+}
+
+/**
+ * Set by fromCelValue when the JSON it returns would not convert back to the same CEL
+ * value (an integral double becomes an int, an optional its value, a quantity its text).
+ */
+let lossy = false;
+
+/**
+ * A CEL result as JSON, remembered as that JSON's CEL form when the round trip is exact:
+ * a `let` value or a field handed to the next expression is then not converted again.
+ */
+function resultToJson(out: unknown): unknown {
+  lossy = false;
+  const json = fromCelValue(out);
+  if (!lossy && typeof json === 'object' && json !== null && !rootCache.has(json)) rootCache.set(json, out);
+  return json;
 }
 
 /** A CEL result as plain JSON (see the header for the mapping). */
@@ -305,12 +325,15 @@ export function fromCelValue(v: unknown): unknown {
     case 'boolean':
       return v;
     case 'bigint':
+      if (v > MAX_SAFE || v < MIN_SAFE) lossy = true;
       return bigintToJson(v);
     case 'number':
+      if (!Number.isFinite(v) || Number.isInteger(v)) lossy = true;
       return Number.isFinite(v) ? v : null;
     case 'object':
       break;
     default:
+      lossy = true;
       return null;
   }
   if (v === null) return null;
@@ -326,17 +349,6 @@ export function fromCelValue(v: unknown): unknown {
     }
     return arr ?? v;
   }
-  if (v instanceof Optional) return v.hasValue() ? fromCelValue(v.value()) : null;
-  if (v instanceof Map) {
-    const o: Record<string, unknown> = {};
-    for (const [k, e] of v) setOwn(o, String(fromCelValue(k)), fromCelValue(e));
-    return o;
-  }
-  if (v instanceof Set) return [...v].map(fromCelValue);
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
-  if (v instanceof UnsignedInt) return bigintToJson(v.value);
-  if (v instanceof Duration) return v.toString();
-  if (v instanceof Uint8Array) return bytesToBase64(v);
   if (isPlainObject(v)) {
     let obj: Record<string, unknown> | undefined;
     const keys = Object.keys(v);
@@ -352,6 +364,19 @@ export function fromCelValue(v: unknown): unknown {
     }
     return obj ?? v;
   }
+  // Everything below turns into JSON of another CEL type.
+  lossy = true;
+  if (v instanceof Optional) return v.hasValue() ? fromCelValue(v.value()) : null;
+  if (v instanceof Map) {
+    const o: Record<string, unknown> = {};
+    for (const [k, e] of v) setOwn(o, String(fromCelValue(k)), fromCelValue(e));
+    return o;
+  }
+  if (v instanceof Set) return [...v].map(fromCelValue);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (v instanceof UnsignedInt) return bigintToJson(v.value);
+  if (v instanceof Duration) return v.toString();
+  if (v instanceof Uint8Array) return bytesToBase64(v);
   // Registered value classes (quantity, ip, cidr, url) render as their text; a CEL type
   // value prints as `Type<int>`, of which the name is what an author wants to see.
   const text = String(v);
@@ -733,7 +758,7 @@ const fastEnvs = new WeakMap<Environment, FastEnv>();
 function fastEnvOf(env: Environment): FastEnv {
   let f = fastEnvs.get(env);
   if (!f) {
-    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES };
+    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES, variable: toCelValue };
     fastEnvs.set(env, f);
   }
   return f;
@@ -815,7 +840,6 @@ class Env implements CelEnv {
     const run = parsed;
     const compiled = compileFast(parsed.ast, fastEnvOf(env));
     const fast = 'fn' in compiled ? compiled.fn : undefined;
-    if (process.env.POTOO_CEL_DEBUG && 'unsupported' in compiled) console.error('[cel] interpreted:', compiled.unsupported, '|', source.slice(0, 120));
     const chain = selectChain(source);
     const refs = identifiersIn(source);
     return ok({
@@ -828,6 +852,18 @@ class Env implements CelEnv {
           const v = walkChain(vars, chain);
           if (v !== undefined) return ok(v);
         }
+        if (fast && fastPathOn) {
+          try {
+            const out = fast(vars);
+            celEvaluations.compiled++;
+            return ok(resultToJson(out));
+          } catch {
+            // The interpreter decides: an error (with its message) or a case the closures leave to it.
+            celEvaluations.gaveUp++;
+          }
+        } else {
+          celEvaluations.interpreted++;
+        }
         // Convert only what the expression can name: stages pass many variables (lets,
         // facts) and most expressions read one or two of them.
         const ctx: Record<string, unknown> = {};
@@ -835,26 +871,13 @@ class Env implements CelEnv {
           const v = vars[k];
           if (v !== undefined) ctx[k] = toCelValue(v);
         }
-        if (fast && fastPathOn) {
-          try {
-            const out = fast(ctx);
-            celEvaluations.compiled++;
-            return ok(fromCelValue(out));
-          } catch {
-            // The interpreter decides: an error (with its message) or a case the closures leave to it.
-            celEvaluations.gaveUp++;
-            if (process.env.POTOO_CEL_DEBUG) console.error('[cel] gave up:', source.slice(0, 140));
-          }
-        } else {
-          celEvaluations.interpreted++;
-        }
         try {
           const out: unknown = run(ctx);
           if (out instanceof Promise) {
             out.catch(() => undefined);
             return err('asynchronous CEL functions are not supported');
           }
-          return ok(fromCelValue(out));
+          return ok(resultToJson(out));
         } catch (e) {
           return celError(e);
         }

@@ -31,6 +31,8 @@ export interface FastEnv {
   types: ReadonlyMap<string, object>;
   /** Handlers Potoo registered (they do not use `this` and take the values cel-js would pass). */
   ownHandlers: WeakSet<object>;
+  /** A variable's value as CEL sees it (closures receive the caller's JSON variables). */
+  variable: (json: unknown) => unknown;
   /** Classes registered as CEL types, by type name (a parameter of that type is an instance). */
   classes: ReadonlyMap<string, abstract new (...args: never[]) => object>;
 }
@@ -54,6 +56,10 @@ interface MacroInfo {
   functionDesc?: string;
   receiver?: Node;
   arg?: Node;
+  /** cel.bind(var, val, exp). */
+  var?: string;
+  val?: Node;
+  exp?: Node;
 }
 interface Comprehension {
   iterable: Node;
@@ -325,9 +331,10 @@ class Compiler {
     const cell = scope.vars.get(name);
     if (cell) return () => cell.value;
     if (n.checkedType?.kind !== 'dyn') throw new Unsupported(`typed variable ${name}`);
+    const read = this.env.variable;
     return (v) => {
       const x = v[name];
-      return x === undefined ? giveUp() : x;
+      return x === undefined ? giveUp() : read(x);
     };
   }
 
@@ -495,6 +502,15 @@ class Compiler {
         return (v) => sizeOf(a(v));
       case 'dyn':
         return (v) => plain(a(v));
+      case 'int':
+        // cel-js: int(double) truncates (no range check); int(string) takes decimal digits.
+        return (v) => {
+          const x = a(v);
+          if (typeof x === 'bigint') return x;
+          if (typeof x === 'number') return Number.isFinite(x) ? BigInt(Math.trunc(x)) : giveUp();
+          if (typeof x === 'string' && /^-?[0-9]{1,19}$/.test(x)) return int(BigInt(x));
+          return giveUp();
+        };
       case 'type': {
         const t = this.env.types;
         return (v) => {
@@ -572,6 +588,7 @@ class Compiler {
     if (macro.functionDesc === 'optional.orValue(value)' || macro.functionDesc === 'optional.or(optional)') {
       return this.optionalOr(macro.functionDesc === 'optional.or(optional)', macro, scope);
     }
+    if (typeof macro.var === 'string' && macro.val && macro.exp) return this.bind(macro.var, macro.val, macro.exp, scope);
     const props = macro.macroHasProps;
     if (n.op !== 'call' || (n.args as unknown[])[0] !== 'has' || !props || props.length < 2) throw new Unsupported('macro');
     // has(a.b.c): a.b must exist (a plain '.' chain fails on a missing middle field);
@@ -591,6 +608,22 @@ class Compiler {
         obj = x;
       }
       return giveUp();
+    };
+  }
+
+  /** `cel.bind(name, value, expr)`: expr sees name bound to value. */
+  private bind(name: string, valNode: Node, expNode: Node, scope: Scope): Fn {
+    const cell: Cell = { value: undefined };
+    const val = this.node(valNode, scope);
+    const exp = this.node(expNode, { vars: new Map([...scope.vars, [name, cell]]), accu: scope.accu });
+    return (v) => {
+      const saved = cell.value;
+      cell.value = val(v);
+      try {
+        return exp(v);
+      } finally {
+        cell.value = saved;
+      }
     };
   }
 

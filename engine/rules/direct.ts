@@ -20,7 +20,12 @@ import { resolvePath, type DynamicFact } from './ruleset.js';
 type Vars = Record<string, unknown>;
 /** Named groups captured by `matches` leaves that held; the first capture of a name wins. */
 export type Captures = Record<string, string>;
-export type DirectCheck = (vars: Vars, captures?: Captures) => boolean;
+/**
+ * Results of CEL conditions within one run over one set of variables, by expression: the
+ * same condition (a YAML anchor) often guards several rules, and CEL is pure.
+ */
+export type RunMemo = Map<object, boolean>;
+export type DirectCheck = (vars: Vars, captures?: Captures, memo?: RunMemo) => boolean;
 
 type Op = (fact: unknown, value: unknown) => boolean;
 
@@ -33,15 +38,21 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 type Leaf = Extract<EngineCondition, { fact: string }>;
 
-function factReader(leaf: Leaf, dynamic: Readonly<Record<string, DynamicFact>>): ((vars: Vars) => unknown) | undefined {
+type FactReader = (vars: Vars, memo?: RunMemo) => unknown;
+
+function factReader(leaf: Leaf, dynamic: Readonly<Record<string, DynamicFact>>): FactReader | undefined {
   const params = leaf.params ?? {};
-  let base: (vars: Vars) => unknown;
+  let base: FactReader;
   if (leaf.fact === CEL_FACT) {
     const cel = celFor(String(params.expr));
     if (!cel) return undefined;
-    base = (vars) => {
+    base = (vars, memo) => {
+      const hit = memo?.get(cel);
+      if (hit !== undefined) return hit;
       const r = cel.evaluate(vars);
-      return r.ok && r.value === true;
+      const held = r.ok && r.value === true;
+      memo?.set(cel, held);
+      return held;
     };
   } else if (leaf.fact === VARS_FACT) {
     base = (vars) => vars;
@@ -54,8 +65,8 @@ function factReader(leaf: Leaf, dynamic: Readonly<Record<string, DynamicFact>>):
   }
   const path = leaf.path;
   if (!path) return base;
-  return (vars) => {
-    const v = base(vars);
+  return (vars, memo) => {
+    const v = base(vars, memo);
     return v !== null && typeof v === 'object' ? resolvePath(v, path) : v;
   };
 }
@@ -70,13 +81,13 @@ function compileNode(node: EngineCondition, dynamic: Readonly<Record<string, Dyn
       kids.push(k);
     }
     if (kids.length === 0) return () => true;
-    if ('all' in node) return (vars, cap) => kids.every((k) => k(vars, cap));
-    return (vars, cap) => kids.some((k) => k(vars, cap));
+    if ('all' in node) return (vars, cap, memo) => kids.every((k) => k(vars, cap, memo));
+    return (vars, cap, memo) => kids.some((k) => k(vars, cap, memo));
   }
   if ('not' in node) {
     const k = compileNode(node.not, dynamic);
     // Captures under `not` would come from a match that made the rule fail; drop them.
-    return k ? (vars) => !k(vars, undefined) : undefined;
+    return k ? (vars, _cap, memo) => !k(vars, undefined, memo) : undefined;
   }
   const leaf = node;
   if (isRecord(leaf.value) && Object.prototype.hasOwnProperty.call(leaf.value, 'fact')) return undefined;
@@ -92,8 +103,8 @@ function compileNode(node: EngineCondition, dynamic: Readonly<Record<string, Dyn
     // A literal every match contains: most messages fail this substring test, and RE2
     // (captures especially) costs microseconds. Inputs are cut as the regex cuts them.
     const lit = requiredLiteral(value);
-    return (vars, cap) => {
-      const f = read(vars);
+    return (vars, cap, memo) => {
+      const f = read(vars, memo);
       if (typeof f !== 'string') return false;
       if (lit !== undefined && !(f.length > MAX_INPUT_LENGTH ? f.slice(0, MAX_INPUT_LENGTH) : f).includes(lit)) return false;
       if (!cap || !named) return re.test(f);
@@ -105,7 +116,7 @@ function compileNode(node: EngineCondition, dynamic: Readonly<Record<string, Dyn
       return true;
     };
   }
-  return (vars) => op(read(vars), value);
+  return (vars, _cap, memo) => op(read(vars, memo), value);
 }
 
 /**

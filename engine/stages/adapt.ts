@@ -67,9 +67,17 @@ export class AdaptStage {
     return this.runner.stats;
   }
 
+  private readonly claimed = new Map<string, boolean>();
+
   /** Does any non-fallback adapter claim this GVR (and kind)? */
   handles(gvr: Gvr, kind?: string): boolean {
-    return this.adapters.some((a) => matchesGvr(a, gvr, kind));
+    const key = `${gvr.group}/${gvr.version}/${gvr.resource}/${kind ?? ''}`;
+    let yes = this.claimed.get(key);
+    if (yes === undefined) {
+      yes = this.adapters.some((a) => matchesGvr(a, gvr, kind));
+      this.claimed.set(key, yes);
+    }
+    return yes;
   }
 
   private rulesFor(gvr: Gvr, kind: string | undefined): CompiledAdapter[] {

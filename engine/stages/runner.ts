@@ -4,7 +4,7 @@
 // rule never shares engine state with another).
 import type { CompiledConditions } from '../rules/conditions.js';
 import { RuleSet, type DynamicFact } from '../rules/ruleset.js';
-import { collectCaptures, compileDirect, type Captures, type DirectCheck } from '../rules/direct.js';
+import { collectCaptures, compileDirect, type Captures, type DirectCheck, type RunMemo } from '../rules/direct.js';
 
 export interface RunnableRule {
   pack: string;
@@ -75,13 +75,14 @@ export class RuleRunner<R extends RunnableRule> {
   /** Evaluate `rules` (a subset of the runner's, in order) synchronously; undefined if one needs the engine. */
   runSync(vars: Record<string, unknown>, rules: readonly R[]): RunResult<R> | undefined {
     const out: RunResult<R> = { fired: [], errors: [] };
+    const memo: RunMemo = new Map();
     for (const r of rules) {
       const d = this.direct.get(r);
       if (!d) return undefined;
       this.stats.direct++;
       const captures: Captures = {};
       try {
-        if (d(vars, captures)) out.fired.push({ rule: r, captures });
+        if (d(vars, captures, memo)) out.fired.push({ rule: r, captures });
       } catch (err) {
         out.errors.push({ rule: r, message: err instanceof Error ? err.message : String(err) });
       }
