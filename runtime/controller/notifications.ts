@@ -8,7 +8,7 @@
 import type { Attribution, Delivery, Finding, Severity } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
 import { jsonEqual } from '../../engine/store/normalize.js';
-import { NotifyStage, OWNER_RESOURCES, type NotificationPolicy, type NotifySubject, type StageFacts } from '../../engine/stages/index.js';
+import { NOTIFICATION_POLICY_API_VERSION, NOTIFICATION_POLICY_KIND, NotifyStage, OWNER_RESOURCES, type NotificationPolicy, type NotifySubject, type StageFacts } from '../../engine/stages/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { GVR } from '../kube/paths.js';
@@ -346,7 +346,7 @@ export class NotificationPipeline {
       const md = (o.metadata ?? {}) as { name?: string; namespace?: string };
       const spec = o.spec;
       if (!md.name || typeof spec !== 'object' || spec === null) return [];
-      return [{ apiVersion: 'potoo.io/v1alpha1', kind: 'NotificationPolicy', metadata: { name: md.name, ...(md.namespace ? { namespace: md.namespace } : {}) }, spec: spec as NotificationPolicy['spec'] }];
+      return [{ apiVersion: NOTIFICATION_POLICY_API_VERSION, kind: NOTIFICATION_POLICY_KIND, metadata: { name: md.name, ...(md.namespace ? { namespace: md.namespace } : {}) }, spec: spec as NotificationPolicy['spec'] }];
     });
   }
 
