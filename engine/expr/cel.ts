@@ -232,14 +232,54 @@ function markOrigin<T extends object>(out: T, origin: object): T {
   return out;
 }
 
+/**
+ * Conversions made while a scope is open (see {@link withCelScope}): kept until it closes
+ * instead of for the JSON object's lifetime.
+ */
+let scope: Map<object, unknown> | undefined;
+
+/**
+ * Runs `fn` with its own conversion cache. The adapt stage converts each policy and its
+ * `let` values once per object; keeping those CEL copies for as long as the store keeps
+ * the policy doubled what every policy costs in memory and in garbage-collection copying.
+ * Conversions are pure functions of (immutable) JSON, so a scope only changes how long a
+ * cached copy lives, never a value.
+ */
+export function withCelScope<T>(fn: () => T): T {
+  const outer = scope;
+  scope = new Map();
+  try {
+    return fn();
+  } finally {
+    scope = outer;
+  }
+}
+
+/**
+ * Converted values holding a map with its own `constructor` key somewhere. cel-js types a
+ * value by its `.constructor`, so it fails on such maps in ways the fast path does not
+ * copy: expressions reading them are left to the interpreter.
+ */
+const CONSTRUCTOR_KEYED = new WeakSet<object>();
+let sawConstructorKey = false;
+
 /** A JSON value as CEL sees it: safe integers become BigInt. Cached per object. */
 export function toCelValue(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return toCel(v, 0);
-  const hit = rootCache.get(v);
+  const hit = scope?.get(v) ?? rootCache.get(v);
   if (hit !== undefined) return hit;
+  sawConstructorKey = false;
   const out = toCel(v, 0);
-  rootCache.set(v, out);
+  if (sawConstructorKey && typeof out === 'object' && out !== null) CONSTRUCTOR_KEYED.add(out);
+  if (scope) scope.set(v, out);
+  else rootCache.set(v, out);
   return out;
+}
+
+/** A variable's CEL value for the fast path, or undefined when the interpreter must read it. */
+function fastVariable(v: unknown): unknown {
+  const c = toCelValue(v);
+  return typeof c === 'object' && c !== null && CONSTRUCTOR_KEYED.has(c) ? undefined : c;
 }
 
 function toCel(v: unknown, depth: number): unknown {
@@ -258,6 +298,7 @@ function toCel(v: unknown, depth: number): unknown {
   if (isPlainObject(v)) {
     let obj: Record<string, unknown> | undefined;
     const keys = Object.keys(v);
+    if (Object.prototype.hasOwnProperty.call(v, 'constructor')) sawConstructorKey = true;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
       const e = v[k];
@@ -308,13 +349,15 @@ function bytesToBase64(b: Uint8Array): string {
 let lossy = false;
 
 /**
- * A CEL result as JSON, remembered as that JSON's CEL form when the round trip is exact:
- * a `let` value or a field handed to the next expression is then not converted again.
+ * A CEL result as JSON. Inside a conversion scope, the JSON is remembered as that CEL
+ * value when the round trip is exact, so a `let` value or a field handed to the next
+ * expression is not converted again.
  */
 function resultToJson(out: unknown): unknown {
+  if (!scope) return fromCelValue(out);
   lossy = false;
   const json = fromCelValue(out);
-  if (!lossy && typeof json === 'object' && json !== null && !rootCache.has(json)) rootCache.set(json, out);
+  if (!lossy && typeof json === 'object' && json !== null && !scope.has(json)) scope.set(json, out);
   return json;
 }
 
@@ -758,7 +801,7 @@ const fastEnvs = new WeakMap<Environment, FastEnv>();
 function fastEnvOf(env: Environment): FastEnv {
   let f = fastEnvs.get(env);
   if (!f) {
-    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES, variable: toCelValue };
+    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES, variable: fastVariable };
     fastEnvs.set(env, f);
   }
   return f;

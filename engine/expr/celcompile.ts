@@ -12,7 +12,7 @@
 // by `||`/`&&`/`exists`, an overflow, a heterogeneous comparison or any value it does not
 // recognise: it gives up and the interpreter answers (value or error, with its message).
 // An AST with a node or function this file does not know is not compiled at all.
-// test/expr/celcompile.test.ts checks both paths agree on generated values and on every
+// engine/expr/celcompile.test.ts and test/packs/cel-fastpath.test.ts check both paths agree on generated values and on every
 // expression of the built-in packs.
 import { Optional } from '@marcbachmann/cel-js';
 
@@ -31,7 +31,10 @@ export interface FastEnv {
   types: ReadonlyMap<string, object>;
   /** Handlers Potoo registered (they do not use `this` and take the values cel-js would pass). */
   ownHandlers: WeakSet<object>;
-  /** A variable's value as CEL sees it (closures receive the caller's JSON variables). */
+  /**
+   * A variable's value as CEL sees it (closures receive the caller's JSON variables), or
+   * undefined when the interpreter must read it.
+   */
   variable: (json: unknown) => unknown;
   /** Classes registered as CEL types, by type name (a parameter of that type is an instance). */
   classes: ReadonlyMap<string, abstract new (...args: never[]) => object>;
@@ -117,6 +120,18 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
   const c = (v as { constructor?: unknown }).constructor;
   return c === Object || c === undefined;
+}
+
+/**
+ * A handler's result the fast path may pass on: a scalar, null, an Optional, a registered
+ * class, or a container whose own `constructor` property is the usual one (see
+ * CONSTRUCTOR_KEYED in cel.ts for why a map with a `constructor` key is not).
+ */
+function isSupported(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return typeof v !== 'function' && v !== undefined;
+  if (Array.isArray(v)) return v.every((e) => typeof e !== 'object' || e === null || isSupported(e));
+  if (isPlainMap(v)) return !hasOwn(v, 'constructor') && Object.values(v).every((e) => typeof e !== 'object' || e === null || isSupported(e));
+  return true;
 }
 
 /** A value the interpreter would hand on unchanged: JSON-shaped or an Optional. */
@@ -334,7 +349,8 @@ class Compiler {
     const read = this.env.variable;
     return (v) => {
       const x = v[name];
-      return x === undefined ? giveUp() : read(x);
+      const c = x === undefined ? undefined : read(x);
+      return c === undefined ? giveUp() : c;
     };
   }
 
@@ -478,7 +494,7 @@ class Compiler {
       for (const o of overloads) {
         if (!o.params.every((p, i) => (p as ParamCheck)(vals[i]))) continue;
         const out = o.handler(...vals);
-        return out instanceof Promise ? giveUp() : out;
+        return out instanceof Promise || !isSupported(out) ? giveUp() : out;
       }
       return giveUp();
     };

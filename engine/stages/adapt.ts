@@ -3,7 +3,8 @@ import type { Constraint, Gvr, KubeObject, Problem, RemediationStep, Scope, Seve
 import { AUDIENCES, SEVERITIES } from '../model.js';
 import type { CompiledAdapter, CompiledPack } from '../pack/loader.js';
 import type { CompiledValue } from '../expr/value.js';
-import { RuleRunner } from './runner.js';
+import { RuleRunner, type RunResult } from './runner.js';
+import { withCelScope } from '../expr/cel.js';
 import { compactScope, validateScope } from '../scopecheck.js';
 import { sourceKey } from '../store/constraints.js';
 import { bindLets, evalField, evalForEach, typeName, type Vars } from './evaluate.js';
@@ -94,16 +95,31 @@ export class AdaptStage {
   async adapt(input: AdaptInput): Promise<AdaptOutput> {
     const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: 0 };
     const obj = input.object;
-    const ref = objectRef(obj);
     const rules = this.rulesFor(input.gvr, obj.kind);
     out.offered = rules.length;
     if (rules.length === 0) return out;
     this.stats.objects++;
     const vars: Vars = { object: obj, namespace: input.namespace ?? {}, gvr: input.gvr, facts: input.facts ?? new FactLookup(NO_FACTS) };
+    // Conditions and emission share one conversion scope when conditions run synchronously
+    // (the usual case); json-rules-engine's asynchronous runs use the process-wide cache.
+    const sync = withCelScope(() => {
+      const t0 = performance.now();
+      const r = this.runner.runSync(vars, rules);
+      this.stats.engineMs += performance.now() - t0;
+      if (r) this.emitAll(r, input, vars, out);
+      return r;
+    });
+    if (sync) return out;
     const t0 = performance.now();
-    const r = this.runner.runSync(vars, rules) ?? (await this.runner.run(vars, rules));
+    const r = await this.runner.run(vars, rules);
+    this.stats.engineMs += performance.now() - t0;
+    this.emitAll(r, input, vars, out);
+    return out;
+  }
+
+  private emitAll(r: RunResult<CompiledAdapter>, input: AdaptInput, vars: Vars, out: AdaptOutput): void {
     const t1 = performance.now();
-    this.stats.engineMs += t1 - t0;
+    const ref = objectRef(input.object);
     for (const e of r.errors) out.problems.push({ severity: 'error', object: ref, pack: e.rule.pack, rule: e.rule.name, message: `conditions failed: ${e.message}` });
     for (const { rule: a } of r.fired) {
       this.emitFor(a, input, vars, out);
@@ -114,7 +130,6 @@ export class AdaptStage {
       }
     }
     this.stats.emitMs += performance.now() - t1;
-    return out;
   }
 
   private emitFor(a: CompiledAdapter, input: AdaptInput, baseVars: Vars, out: AdaptOutput): void {
