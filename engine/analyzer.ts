@@ -9,7 +9,7 @@
 import type { Constraint, Gvr, KubeObject, Problem, Workload } from './model.js';
 import type { CompiledPack } from './pack/loader.js';
 import { AdaptStage, adaptedSourceKey, objectRef, type Skip } from './stages/adapt.js';
-import { ConstraintIndex, sourceKey, type Applicable } from './store/constraints.js';
+import { ConstraintIndex, type Applicable } from './store/constraints.js';
 import { FactStore, type ChangeEvent } from './store/store.js';
 import { WorkloadIndex, isWorkloadGvr } from './store/workloads.js';
 import type { SourcedObject } from './source/manifests.js';
@@ -75,10 +75,7 @@ export class Analyzer {
       if (!seen.has(key)) this.forget(key);
     }
     for (const key of [...this.readsBySource.keys()]) if (!seen.has(key)) this.setReads(key, undefined, []);
-    for (const c of this.constraints.all()) {
-      const key = sourceKey(c.source);
-      if (!seen.has(key)) this.constraints.removeSource(key);
-    }
+    for (const key of this.constraints.sourceKeys()) if (!seen.has(key)) this.constraints.removeSource(key);
   }
 
   /** Re-adapt on every store change, in order, until `stop()`. */

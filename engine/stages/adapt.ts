@@ -197,26 +197,27 @@ export class AdaptStage {
     const remediation = emit.remediation ? get('remediation') : [];
     const tags = emit.tags ? get('tags') : [];
     let ok = true;
-    const need = (cond: boolean, field: string, msg: string): void => {
-      if (failed.has(field.split('.').slice(0, 2).join('.'))) {
+    // Messages are built only for a field that fails (this runs for every constraint).
+    const need = (cond: boolean, field: string, msg: () => string): void => {
+      if (failed.size > 0 && failed.has(field.split('.').slice(0, 2).join('.'))) {
         ok = false;
         return;
       }
       if (!cond) {
-        problem(field, msg);
+        problem(field, msg());
         ok = false;
       }
     };
-    need(typeof type === 'string' && type.length > 0, 'emit.type', `must be a non-empty string, got ${typeName(type)}`);
-    need(typeof effect === 'string' && effect.length > 0, 'emit.effect', `must be a non-empty string, got ${typeName(effect)}`);
-    need(SEVERITIES.includes(severity as Severity), 'emit.severity', `must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
-    need(typeof summary === 'string', 'emit.summary', `must be a string, got ${typeName(summary)}`);
-    need(isRecord(details), 'emit.details', `must be a map, got ${typeName(details)}`);
+    need(typeof type === 'string' && type.length > 0, 'emit.type', () => `must be a non-empty string, got ${typeName(type)}`);
+    need(typeof effect === 'string' && effect.length > 0, 'emit.effect', () => `must be a non-empty string, got ${typeName(effect)}`);
+    need(SEVERITIES.includes(severity as Severity), 'emit.severity', () => `must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
+    need(typeof summary === 'string', 'emit.summary', () => `must be a string, got ${typeName(summary)}`);
+    need(isRecord(details), 'emit.details', () => `must be a map, got ${typeName(details)}`);
     const rem = checkRemediation(remediation);
-    need(rem !== undefined, 'emit.remediation', 'must be a list of {action, who, command?} with who one of ' + AUDIENCES.join(', '));
-    need(Array.isArray(tags) && tags.every((t) => typeof t === 'string'), 'emit.tags', 'must be a list of strings');
+    need(rem !== undefined, 'emit.remediation', () => 'must be a list of {action, who, command?} with who one of ' + AUDIENCES.join(', '));
+    need(Array.isArray(tags) && tags.every((t) => typeof t === 'string'), 'emit.tags', () => 'must be a list of strings');
     const scopeErrors = validateScope(scope);
-    for (const e of scopeErrors) need(false, `emit.scope${e.path ? '.' + e.path : ''}`, e.message);
+    for (const e of scopeErrors) need(false, `emit.scope${e.path ? '.' + e.path : ''}`, () => e.message);
     if (!ok) return undefined;
     const obj = input.object;
     const md = obj.metadata ?? {};

@@ -148,6 +148,11 @@ export class ConstraintIndex {
     return result;
   }
 
+  /** The keys constraints are filed under (see {@link replaceForSource}). */
+  sourceKeys(): string[] {
+    return [...this.bySourceIdx.keys()];
+  }
+
   removeSource(key: string): string[] {
     return this.replaceForSource(key, []).removed;
   }
