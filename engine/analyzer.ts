@@ -8,7 +8,7 @@
 // added, changed or deleted, the objects that read it are adapted again.
 import type { Constraint, Gvr, KubeObject, Problem, Workload } from './model.js';
 import type { CompiledPack } from './pack/loader.js';
-import { AdaptStage, adaptedSourceKey, objectRef, type Skip } from './stages/adapt.js';
+import { AdaptStage, adaptedSourceKey, objectRef, type AdaptOutput, type Skip } from './stages/adapt.js';
 import { ConstraintIndex, type Applicable } from './store/constraints.js';
 import { FactStore, type ChangeEvent } from './store/store.js';
 import { WorkloadIndex, isWorkloadGvr } from './store/workloads.js';
@@ -67,8 +67,12 @@ export class Analyzer {
     const seen = new Set<string>();
     for (const gvr of this.store.gvrs()) {
       for (const obj of this.store.list(gvr)) {
-        seen.add(this.keyOf(gvr, obj));
-        await this.adaptObject(gvr, obj);
+        const key = this.keyOf(gvr, obj);
+        seen.add(key);
+        // Awaiting only when an object needs json-rules-engine: 30k awaits cost more than
+        // adapting the 10k policies among them.
+        const pending = this.adaptObjectNow(gvr, obj, key);
+        if (pending) await pending;
       }
     }
     for (const key of [...this.problemsBySource.keys(), ...this.skipsBySource.keys()]) {
@@ -144,26 +148,44 @@ export class Analyzer {
 
   /** Adapt one object and make its constraints, skips and problems exactly the new ones. */
   async adaptObject(gvr: Gvr, obj: KubeObject): Promise<void> {
-    const key = this.keyOf(gvr, obj);
+    await this.adaptObjectNow(gvr, obj, this.keyOf(gvr, obj));
+  }
+
+  /** {@link adaptObject}, done synchronously when it can be; otherwise the promise of it. */
+  private adaptObjectNow(gvr: Gvr, obj: KubeObject, key: string): Promise<void> | undefined {
     if (isWorkloadGvr(gvr) && !this.adapt.handles(gvr, obj.kind)) {
       // Workloads are subjects, not policies: nothing to adapt unless a pack says so.
-      return;
+      return undefined;
     }
     const ns = obj.metadata?.namespace;
     const namespace = ns ? this.store.get(NAMESPACES, undefined, ns) : undefined;
     const facts = new FactLookup(this.facts);
-    let out;
-    try {
-      out = await this.adapt.adapt(namespace ? { gvr, object: obj, namespace, facts } : { gvr, object: obj, facts });
-    } catch (err) {
+    const input = namespace ? { gvr, object: obj, namespace, facts } : { gvr, object: obj, facts };
+    const failed = (err: unknown): AdaptOutput => ({
+      constraints: [],
+      skipped: [],
+      offered: 1,
       // A rule that throws is a bug in a pack or an operator; the object is reported, the rest go on.
-      out = { constraints: [], skipped: [], offered: 1, problems: [{ severity: 'error' as const, object: objectRef(obj), message: `adapter failed: ${(err as Error).message}` }] };
+      problems: [{ severity: 'error', object: objectRef(obj), message: `adapter failed: ${(err as Error).message}` }],
+    });
+    let out: AdaptOutput | undefined;
+    try {
+      out = this.adapt.adaptSync(input);
+    } catch (err) {
+      out = failed(err);
     }
-    if (out.offered > 0) this.adapted++;
-    this.setReads(key, { gvr, namespace: ns, name: obj.metadata?.name ?? '' }, facts.reads);
-    this.constraints.replaceForSource(key, out.constraints);
-    this.setList(this.problemsBySource, key, out.problems);
-    this.setList(this.skipsBySource, key, out.skipped.map((s) => ({ ...s, object: objectRef(obj) })));
+    const apply = (o: AdaptOutput): void => {
+      if (o.offered > 0) this.adapted++;
+      this.setReads(key, { gvr, namespace: ns, name: obj.metadata?.name ?? '' }, facts.reads);
+      this.constraints.replaceForSource(key, o.constraints);
+      this.setList(this.problemsBySource, key, o.problems);
+      this.setList(this.skipsBySource, key, o.skipped.map((s) => ({ ...s, object: objectRef(obj) })));
+    };
+    if (out) {
+      apply(out);
+      return undefined;
+    }
+    return this.adapt.adapt(input).catch(failed).then(apply);
   }
 
   /** Add objects read from files: rejected ones become located problems. */

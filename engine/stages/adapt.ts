@@ -92,29 +92,46 @@ export class AdaptStage {
     return rules;
   }
 
-  async adapt(input: AdaptInput): Promise<AdaptOutput> {
+  /**
+   * Adapt without awaiting, which every object whose conditions compile allows; undefined
+   * when a condition needs json-rules-engine (then call {@link adapt}).
+   */
+  adaptSync(input: AdaptInput): AdaptOutput | undefined {
     const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: 0 };
-    const obj = input.object;
-    const rules = this.rulesFor(input.gvr, obj.kind);
+    const rules = this.rulesFor(input.gvr, input.object.kind);
     out.offered = rules.length;
     if (rules.length === 0) return out;
-    this.stats.objects++;
-    const vars: Vars = { object: obj, namespace: input.namespace ?? {}, gvr: input.gvr, facts: input.facts ?? new FactLookup(NO_FACTS) };
-    // Conditions and emission share one conversion scope when conditions run synchronously
-    // (the usual case); json-rules-engine's asynchronous runs use the process-wide cache.
-    const sync = withCelScope(() => {
+    const vars = this.varsFor(input);
+    // Conditions and emission share one conversion scope.
+    return withCelScope(() => {
       const t0 = performance.now();
       const r = this.runner.runSync(vars, rules);
       this.stats.engineMs += performance.now() - t0;
-      if (r) this.emitAll(r, input, vars, out);
-      return r;
+      if (!r) return undefined;
+      this.stats.objects++;
+      this.emitAll(r, input, vars, out);
+      return out;
     });
-    if (sync) return out;
+  }
+
+  async adapt(input: AdaptInput): Promise<AdaptOutput> {
+    const sync = this.adaptSync(input);
+    if (sync) return sync;
+    // json-rules-engine's asynchronous runs use the process-wide conversion cache.
+    const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: 0 };
+    const rules = this.rulesFor(input.gvr, input.object.kind);
+    out.offered = rules.length;
+    this.stats.objects++;
+    const vars = this.varsFor(input);
     const t0 = performance.now();
     const r = await this.runner.run(vars, rules);
     this.stats.engineMs += performance.now() - t0;
     this.emitAll(r, input, vars, out);
     return out;
+  }
+
+  private varsFor(input: AdaptInput): Vars {
+    return { object: input.object, namespace: input.namespace ?? {}, gvr: input.gvr, facts: input.facts ?? new FactLookup(NO_FACTS) };
   }
 
   private emitAll(r: RunResult<CompiledAdapter>, input: AdaptInput, vars: Vars, out: AdaptOutput): void {
