@@ -1,7 +1,7 @@
 // `potoo controller`: wires discovery, informers, rule packs (files, ConfigMaps,
 // ConstraintProfiles), the analyzer, leader election, ConstraintReports, Events and the
 // HTTP endpoints into one process. Every replica keeps warm caches and answers reads;
-// only the leader writes (reports, profile status, Events).
+// only the leader writes (reports, profile and NotificationPolicy status, Events).
 import os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { formatProblem, type Gvr } from '../../engine/model.js';
@@ -58,7 +58,7 @@ export interface ControllerOptions {
   maxConfigMapPackBytes?: number;
   /** How long startup waits for informers before declaring ready anyway (default 120 s). */
   syncTimeoutMs?: number;
-  /** Housekeeping period: profile status counts, unadapted-resource warnings (default 10 s). */
+  /** Housekeeping period: profile and NotificationPolicy status, unadapted-resource warnings (default 10 s). */
   housekeepingMs?: number;
   /** Warning Events -> correlate -> notify -> sinks and reports (default on). */
   signals?: false | { startupWindowMs?: number; hubble?: SignalPipelineOptions['hubble']; chatRepeatMs?: number; seriesFlushMs?: number };
@@ -480,6 +480,9 @@ export class Controller {
 
   private async housekeeping(): Promise<void> {
     await this.syncProfileStatuses();
+    // Not awaited: it reads channel Secrets, and the serial loop must not wait on those.
+    // Periodic because a Secret appearing or going away is no policy change.
+    void this.notifications?.syncPolicyStatuses();
     for (const w of this.watches.list()) {
       const k = gvrKey(w.gvr);
       if (w.reasons.includes('subject')) continue;

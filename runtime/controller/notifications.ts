@@ -4,18 +4,20 @@
 // behind the rate-limited, retrying Notifier) or into the namespace's ConstraintReport.
 //
 // Every replica keeps this state warm (policies, report sections), so a new leader
-// writes the same reports; only the leader hands anything to a sink.
+// writes the same reports; only the leader hands anything to a sink, and only the leader
+// writes the NotificationPolicies' status (policystatus.ts).
 import type { Attribution, Delivery, Finding, Severity } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
 import { jsonEqual } from '../../engine/store/normalize.js';
 import { NOTIFICATION_POLICY_API_VERSION, NOTIFICATION_POLICY_KIND, NotifyStage, OWNER_RESOURCES, type NotificationPolicy, type NotifySubject, type StageFacts } from '../../engine/stages/index.js';
-import type { KubeClient } from '../kube/client.js';
-import { Informer } from '../kube/informer.js';
-import { GVR } from '../kube/paths.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { Informer, type RawObject } from '../kube/informer.js';
+import { GVR, objectPath } from '../kube/paths.js';
 import { errorMessage, type Logger } from '../log.js';
 import { DeliverySinks, EventSink, Notifier, SlidingWindowLimiter, sinkMetrics, type Notification } from '../sinks/index.js';
 import { counter } from '../sinks/promutil.js';
-import { ObjectCache } from './cache.js';
+import { keyOf, ObjectCache } from './cache.js';
+import { checkPolicy, policyStatus, secretReason, type PolicyStatus, type SecretCheck } from './policystatus.js';
 import type { ReportSections, ReportSignalEntry } from './report.js';
 import { POTOO_CONTROLLER } from './signals.js';
 import type { InformerTuning } from './watches.js';
@@ -46,6 +48,8 @@ export interface NotificationPipelineOptions {
   /** Series count updates of Potoo's Events (default 10 s). */
   seriesFlushMs?: number;
   notifier?: { attemptTimeoutMs?: number; maxAttempts?: number };
+  /** Policy status is written this long after a policy changes (default 200 ms). */
+  statusDelayMs?: number;
 }
 
 interface Tracked {
@@ -72,6 +76,18 @@ export class NotificationPipeline {
   /** Per namespace, at the NotificationPolicy's rateLimitPerMinute (default 100). */
   private readonly limiters = new Map<string, SlidingWindowLimiter>();
   private readonly limitLogged = new Map<string, number>();
+  /** Specs last handed to the stage, and uid/generation of each policy: status writes come back as changes too. */
+  private loadedPolicies: NotificationPolicy[] | undefined;
+  private policyVersions = '';
+  /** Per policy (`namespace/name`): deliveries not in its status yet. */
+  private readonly delivered = new Map<string, { count: number; last: string }>();
+  /** Per policy: what this replica last wrote, over which resourceVersion, for while the cache has not seen the write. */
+  private readonly written = new Map<string, { uid: string; rv: string; status: PolicyStatus }>();
+  private readonly announced = new Map<string, string>();
+  private statusQ: Promise<void> = Promise.resolve();
+  private statusQueued = false;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly opts: Required<Pick<NotificationPipelineOptions, 'chatRepeatMs' | 'attributionTtlMs' | 'maxReportEntries'>> & NotificationPipelineOptions;
 
   constructor(opts: NotificationPipelineOptions) {
@@ -87,7 +103,7 @@ export class NotificationPipeline {
     });
     this.sinks = new DeliverySinks({ client: opts.client, events: this.events });
     // The per-namespace limit is applied here, where each namespace's policy is known.
-    this.notifier = new Notifier({ sinks: this.sinks.sinkFor, log: opts.log, perNamespacePerMinute: 0, ...(opts.notifier ?? {}) });
+    this.notifier = new Notifier({ sinks: this.sinks.sinkFor, log: opts.log, perNamespacePerMinute: 0, onDelivered: (n) => this.countDelivery(n), ...(opts.notifier ?? {}) });
     this.pruneTimer = setInterval(() => this.prune(), 60_000);
     this.pruneTimer.unref();
   }
@@ -101,15 +117,20 @@ export class NotificationPipeline {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.pruneTimer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     await this.policiesInf.stop();
+    await this.statusQ;
     await this.notifier.stop(2000);
     await this.events.flush().catch(() => undefined);
     this.stage?.dispose();
   }
 
   setLeading(leading: boolean): void {
+    const was = this.leading;
     this.leading = leading;
+    if (leading && !was) this.scheduleStatus();
   }
 
   setPacks(packs: readonly CompiledPack[]): void {
@@ -351,9 +372,114 @@ export class NotificationPipeline {
   }
 
   private reloadPolicies(): void {
+    const versions = JSON.stringify(
+      this.policiesCache.list().map((o) => {
+        const md = (o.metadata ?? {}) as { uid?: string; generation?: number };
+        return [keyOf(o), md.uid, md.generation];
+      }),
+    );
+    if (versions !== this.policyVersions) {
+      this.policyVersions = versions;
+      this.scheduleStatus();
+    }
     const list = this.policies();
+    // A status write (ours) changes the object, not the policy: nothing to reload.
+    if (this.loadedPolicies && jsonEqual(this.loadedPolicies, list)) return;
+    this.loadedPolicies = list;
     this.stage?.setPolicies(list);
     notifyMetrics.policies.inc();
     this.opts.log.info({ policies: list.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`) }, 'notification policies loaded');
+  }
+
+  // ---------------------------------------------------------------------------
+  // NotificationPolicy status (leader only)
+
+  /** Write every policy's status where it changed. Runs one at a time; one queued run covers every call made before it starts. */
+  syncPolicyStatuses(): Promise<void> {
+    if (this.statusQueued) return this.statusQ;
+    this.statusQueued = true;
+    this.statusQ = this.statusQ
+      .then(async () => {
+        this.statusQueued = false;
+        if (!this.leading || this.stopped) return;
+        const objs = this.policiesCache.list();
+        const keys = new Set(objs.map(keyOf));
+        for (const m of [this.delivered, this.written, this.announced]) for (const k of m.keys()) if (!keys.has(k)) m.delete(k);
+        for (const obj of objs) {
+          if (!this.leading || this.stopped) return;
+          await this.writePolicyStatus(obj);
+        }
+      })
+      .catch((err: unknown) => this.opts.log.error({ err: errorMessage(err) }, 'writing NotificationPolicy status failed'));
+    return this.statusQ;
+  }
+
+  private scheduleStatus(): void {
+    if (!this.leading || this.stopped || this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      void this.syncPolicyStatuses();
+    }, this.opts.statusDelayMs ?? 200);
+    this.statusTimer.unref();
+  }
+
+  private countDelivery(n: Notification): void {
+    // Kubernetes Events and report entries belong to no policy; chat and webhook targets do.
+    const policy = this.sinks.targetOf(n.channel)?.policy;
+    if (!policy) return;
+    const d = this.delivered.get(policy) ?? { count: 0, last: '' };
+    d.count++;
+    d.last = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.delivered.set(policy, d);
+  }
+
+  private async writePolicyStatus(obj: RawObject): Promise<void> {
+    const check = checkPolicy(obj, this.opts.trustedNamespaces);
+    const secrets: SecretCheck[] = [];
+    for (const ch of check.channels) {
+      for (const ref of ch.secrets) {
+        const err = await this.sinks.checkSecret(ref);
+        if (err) secrets.push({ channel: ch.name, field: ref.field, reason: secretReason(err.problem), message: err.message });
+      }
+    }
+    const md = (obj.metadata ?? {}) as { uid?: string; resourceVersion?: string };
+    const uid = md.uid ?? '';
+    const rv = md.resourceVersion ?? '';
+    const current = obj.status as PolicyStatus | undefined;
+    // The count lives in the status, so it survives restarts and leader changes; our own
+    // last write stands in for the cache until the cache has caught up with it.
+    const mine = this.written.get(check.key);
+    const own = mine && mine.uid === uid ? mine.status : undefined;
+    const pending = this.delivered.get(check.key);
+    const taken = pending?.count ?? 0;
+    // ISO times in UTC compare as strings: the latest of ours and what is stored.
+    const last = [pending?.last, own?.lastDeliveryTime, current?.lastDeliveryTime].filter((t): t is string => !!t).sort().pop();
+    const deliveries = Math.max(current?.deliveries ?? 0, own?.deliveries ?? 0) + taken;
+    const desired = policyStatus(check, { secrets, deliveries, ...(last ? { lastDeliveryTime: last } : {}) }, current, new Date());
+    if (current && jsonEqual(current, desired)) return;
+    // Same object version as when we wrote, same status: the apiserver has it, the cache is behind.
+    if (mine && mine.uid === uid && mine.rv === rv && jsonEqual(mine.status, desired)) return;
+    try {
+      await this.opts.client.request({
+        method: 'PATCH',
+        path: objectPath(GVR.notificationPolicies, check.namespace, check.name, 'status'),
+        body: [{ op: 'add', path: '/status', value: desired }],
+        contentType: 'application/json-patch+json',
+      });
+    } catch (err) {
+      if (!KubeApiError.is(err, 404)) this.opts.log.warn({ policy: check.key, err: errorMessage(err) }, 'could not write NotificationPolicy status');
+      return;
+    }
+    this.written.set(check.key, { uid, rv, status: desired });
+    if (pending) {
+      pending.count -= taken;
+      if (pending.count === 0) this.delivered.delete(check.key);
+    }
+    const notReady = desired.conditions.find((c) => c.type === 'Ready' && c.status !== 'True');
+    const note = notReady ? `${notReady.reason}: ${notReady.message}` : '';
+    if (note && this.announced.get(check.key) !== note) {
+      this.opts.log.warn({ policy: check.key, reason: notReady!.reason, problem: notReady!.message }, 'NotificationPolicy is not ready');
+    }
+    this.announced.set(check.key, note);
   }
 }

@@ -7,6 +7,7 @@ import { formatProblem, SEVERITIES } from '../../engine/model.js';
 import { loadPackDocument, type CompiledPack } from '../../engine/pack/loader.js';
 import { RULEPACK_API_VERSION, RULEPACK_KIND } from '../../engine/pack/types.js';
 import type { RawObject } from '../kube/informer.js';
+import { stampConditions, type Condition, type ConditionInput } from './conditions.js';
 import type { ProfileTarget } from './selection.js';
 
 export interface ProfileSpec {
@@ -18,14 +19,7 @@ export interface ProfileSpec {
   enabled?: boolean;
 }
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  observedGeneration?: number;
-  lastTransitionTime: string;
-  reason: string;
-  message: string;
-}
+export type { Condition } from './conditions.js';
 
 export interface ProfileStatus {
   observedGeneration?: number;
@@ -163,7 +157,7 @@ export function profileStatus(p: CompiledProfile, facts: StatusFacts, previous: 
   const errors = p.problems.filter((x) => x.severity === 'error');
   const message = errors.map(formatProblem).join('\n').slice(0, 32_000);
   const invalid = errors.length > 0;
-  const conds: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>[] = [];
+  const conds: ConditionInput[] = [];
   if (invalid) {
     conds.push({ type: 'Accepted', status: 'False', reason: p.reason, message });
     conds.push({ type: 'Invalid', status: 'True', reason: p.reason, message });
@@ -189,16 +183,12 @@ export function profileStatus(p: CompiledProfile, facts: StatusFacts, previous: 
           },
     );
   }
-  const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const status: ProfileStatus = {
     observedGeneration: p.generation,
     adapter: p.adapter,
     constraints: facts.constraints,
     objects: facts.objects,
-    conditions: conds.map((c) => {
-      const prev = previous?.conditions?.find((x) => x.type === c.type);
-      return { ...c, observedGeneration: p.generation, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : ts };
-    }),
+    conditions: stampConditions(conds, p.generation, previous?.conditions, now),
   };
   if (facts.servedVersion) status.servedVersion = facts.servedVersion;
   return status;

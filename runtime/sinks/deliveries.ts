@@ -11,7 +11,7 @@ import type { Delivery, Severity } from '../../engine/model.js';
 import { SEVERITIES } from '../../engine/model.js';
 import type { KubeClient } from '../kube/client.js';
 import type { EventSink } from './events.js';
-import { SecretResolver } from './secrets.js';
+import { SecretError, SecretResolver } from './secrets.js';
 import { SlackSink } from './slack.js';
 import { TeamsSink } from './teams.js';
 import type { Notification, ObjectRef, Sink } from './types.js';
@@ -172,6 +172,24 @@ export class DeliverySinks {
     this.sinks.set(channel, sink);
     return sink;
   };
+
+  /** The target a channel name stands for (its NotificationPolicy counts what it delivers). */
+  targetOf(channel: string): DeliveryTarget | undefined {
+    return this.targets.get(channel);
+  }
+
+  /**
+   * Whether a Secret a channel names can be read now, through the same resolver and
+   * cache the sinks use: undefined when it can, else why not (for the policy's status).
+   */
+  async checkSecret(ref: { namespace: string; name: string; key: string }): Promise<SecretError | undefined> {
+    try {
+      await this.secrets.resolve({ secretRef: ref });
+      return undefined;
+    } catch (err) {
+      return err instanceof SecretError ? err : new SecretError(`Secret ${ref.namespace}/${ref.name}: ${(err as Error)?.message ?? String(err)}`, true, 'unavailable');
+    }
+  }
 
   /** A Secret changed (a watch saw it): drop cached values. */
   invalidate(namespace?: string, name?: string): void {

@@ -34,6 +34,8 @@ export interface NotifierOptions {
   maxQueue?: number;
   concurrency?: number;
   circuit?: { failures: number; cooldownMs: number; maxCooldownMs?: number };
+  /** Called after each delivery that succeeded (NotificationPolicy status counts them); must not throw. */
+  onDelivered?: (n: Notification) => void;
   /** Injectable for tests. */
   random?: () => number;
   now?: () => number;
@@ -78,7 +80,7 @@ export class Notifier {
   private readonly dead: DeadLetter[] = [];
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
-  private readonly opts: Required<Omit<NotifierOptions, 'log' | 'random' | 'now' | 'limitKey'>> & Pick<NotifierOptions, 'log' | 'random' | 'limitKey'>;
+  private readonly opts: Required<Omit<NotifierOptions, 'log' | 'random' | 'now' | 'limitKey' | 'onDelivered'>> & Pick<NotifierOptions, 'log' | 'random' | 'limitKey' | 'onDelivered'>;
 
   constructor(opts: NotifierOptions) {
     this.opts = {
@@ -240,11 +242,21 @@ export class Notifier {
       c.probing = false;
       c.cooldownMs = this.opts.circuit.cooldownMs;
       sinkMetrics.circuitOpen.set({ channel: n.channel }, 0);
+      this.delivered(n);
     } catch (err) {
       this.failed(item, c, err);
     } finally {
       this.inflight--;
       this.pump();
+    }
+  }
+
+  private delivered(n: Notification): void {
+    // Never lets a throw escape: a delivered message must not be counted failed and sent again.
+    try {
+      this.opts.onDelivered?.(n);
+    } catch (err) {
+      this.opts.log?.error({ channel: n.channel, id: n.id, err: (err as Error)?.message ?? String(err) }, 'onDelivered callback failed');
     }
   }
 

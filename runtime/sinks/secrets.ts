@@ -15,11 +15,15 @@ export interface SecretKeyRef {
 /** A value given inline (tests, non-secret settings) or read from a Secret. */
 export type SecretSource = { value: string } | { secretRef: SecretKeyRef };
 
+/** Why a Secret could not be read; a NotificationPolicy's status names it. */
+export type SecretProblem = 'no-namespace' | 'not-allowed' | 'not-found' | 'forbidden' | 'no-key' | 'unavailable';
+
 export class SecretError extends Error {
   constructor(
     message: string,
     /** A missing Secret or key will not fix itself on retry; a network error may. */
     readonly retryable: boolean,
+    readonly problem: SecretProblem,
   ) {
     super(message);
     this.name = 'SecretError';
@@ -64,8 +68,8 @@ export class SecretResolver {
     if ('value' in src) return src.value;
     const ref = src.secretRef;
     const ns = ref.namespace ?? this.opts.namespace;
-    if (!ns) throw new SecretError(`Secret ${ref.name}: no namespace given`, false);
-    if (this.allowed !== 'any' && !this.allowed.has(ns)) throw new SecretError(`Secret ${ns}/${ref.name}: Potoo may not read Secrets in namespace ${ns}`, false);
+    if (!ns) throw new SecretError(`Secret ${ref.name}: no namespace given`, false, 'no-namespace');
+    if (this.allowed !== 'any' && !this.allowed.has(ns)) throw new SecretError(`Secret ${ns}/${ref.name}: Potoo may not read Secrets in namespace ${ns}`, false, 'not-allowed');
     const key = `${ns}/${ref.name}#${ref.key}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
@@ -97,12 +101,12 @@ export class SecretResolver {
       secret = await this.client.request({ path: `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(ref.name)}`, timeoutMs: 5000 });
     } catch (err) {
       if (err instanceof KubeApiError && (err.status === 404 || err.status === 403)) {
-        throw new SecretError(`Secret ${ns}/${ref.name}: ${err.status === 404 ? 'not found' : 'forbidden (grant get on it to Potoo)'}`, false);
+        throw new SecretError(`Secret ${ns}/${ref.name}: ${err.status === 404 ? 'not found' : 'forbidden (grant get on it to Potoo)'}`, false, err.status === 404 ? 'not-found' : 'forbidden');
       }
-      throw new SecretError(`Secret ${ns}/${ref.name}: ${(err as Error).message}`, true);
+      throw new SecretError(`Secret ${ns}/${ref.name}: ${(err as Error).message}`, true, 'unavailable');
     }
     const b64 = secret?.data?.[ref.key];
-    if (b64 === undefined) throw new SecretError(`Secret ${ns}/${ref.name} has no key ${ref.key}`, false);
+    if (b64 === undefined) throw new SecretError(`Secret ${ns}/${ref.name} has no key ${ref.key}`, false, 'no-key');
     return Buffer.from(b64, 'base64').toString('utf8').trim();
   }
 }

@@ -2,8 +2,8 @@
 // least-privilege RBAC from deploy/: a ResourceQuota rejects a Pod (the apiserver's own
 // message), the matching Warning Event (played by the test: there is no controller-manager
 // here) becomes Potoo's Event on the Deployment within 2 s, a Slack receiver configured
-// by a NotificationPolicy + Secret gets the message, the ConstraintReport lists the
-// attribution; a requirement finding appears after its debounce and clears when the
+// by a NotificationPolicy + Secret gets the message (and the policy's status counts it),
+// the ConstraintReport lists the attribution; a requirement finding appears after its debounce and clears when the
 // ServiceMonitor arrives; `potoo explain` reads the live cluster; /metrics has it all.
 import { execFile } from 'node:child_process';
 import http from 'node:http';
@@ -257,6 +257,66 @@ spec:
     expect(got.path).toBe('/services/T000/B000/XXX');
     expect(got.body.text).toContain('web');
     expect(Array.isArray(got.body.blocks)).toBe(true);
+  });
+
+  it('NotificationPolicy status is written through the status subresource: Accepted/Ready, the Slack delivery counted, a missing Secret and a broken channel named', async () => {
+    type Npol = { metadata: { generation: number }; status?: { observedGeneration?: number; deliveries?: number; lastDeliveryTime?: string; conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] } };
+    const npol = async (ns: string, name: string): Promise<Npol> => JSON.parse(await pc.kubectl('-n', ns, 'get', 'notificationpolicy', name, '-o', 'json')) as Npol;
+    const cond = (p: Npol, type: string) => p.status?.conditions?.find((c) => c.type === type);
+    // Deliveries reach the status on the next housekeeping pass (every 10 s).
+    const team = await waitFor(async () => {
+      const p = await npol(NS, 'team');
+      return cond(p, 'Ready')?.status === 'True' && (p.status?.deliveries ?? 0) >= 1 ? p : undefined;
+    }, 25_000, 'the team policy status with its Slack delivery');
+    expect(team.status?.observedGeneration).toBe(team.metadata.generation);
+    expect(cond(team, 'Accepted')).toMatchObject({ status: 'True', reason: 'Accepted', observedGeneration: team.metadata.generation, message: `policy for namespace ${NS}, 2 chat/webhook channels` });
+    expect(team.status?.lastDeliveryTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // kubectl prints the first channel only; Ready is the column after Rate.
+    expect(await pc.kubectl('-n', NS, 'get', 'npol', 'team')).toMatch(/READY[\s\S]*\nteam\s+team-slack\s+True\s/);
+
+    // A namespace without workloads, so nothing is ever routed to these channels.
+    await pc.apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-s}
+---
+apiVersion: potoo.io/v1alpha1
+kind: NotificationPolicy
+metadata: {name: no-secret, namespace: team-s}
+spec:
+  channels:
+    - {name: ops, type: slack, urlSecretRef: {name: ops-hook}}
+---
+apiVersion: potoo.io/v1alpha1
+kind: NotificationPolicy
+metadata: {name: dup, namespace: team-s}
+spec:
+  channels:
+    - {name: ops, type: slack, urlSecretRef: {name: ops-hook}}
+    - {name: ops, type: teams, urlSecretRef: {name: teams-hook}}
+`);
+    const unready = await waitFor(async () => {
+      const p = await npol('team-s', 'no-secret');
+      return cond(p, 'Ready')?.status === 'False' ? p : undefined;
+    }, 10_000, 'no-secret to be not Ready');
+    expect(cond(unready, 'Ready')).toMatchObject({ reason: 'SecretNotFound', message: 'not delivered until fixed: channel ops (spec.channels[0].urlSecretRef): Secret team-s/ops-hook: not found' });
+    expect(cond(unready, 'Accepted')?.status).toBe('True');
+    const dup = await waitFor(async () => {
+      const p = await npol('team-s', 'dup');
+      return cond(p, 'Accepted')?.status === 'False' ? p : undefined;
+    }, 10_000, 'dup to be not Accepted');
+    expect(cond(dup, 'Accepted')).toMatchObject({ reason: 'InvalidSpec' });
+    expect(cond(dup, 'Accepted')?.message).toContain('spec.channels[1].name: ops is also the name of spec.channels[0]; only that first channel is used');
+    expect(cond(dup, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+
+    // The Secret appears: no policy changed, the periodic pass notices.
+    await pc.apply(`
+apiVersion: v1
+kind: Secret
+metadata: {name: ops-hook, namespace: team-s}
+stringData: {url: "http://127.0.0.1:9/unused"}
+`);
+    await waitFor(async () => cond(await npol('team-s', 'no-secret'), 'Ready')?.status === 'True', 25_000, 'no-secret to become Ready');
   });
 
   it('repeats (MODIFIED, count bumped) fold into one series and one report entry, not duplicates', async () => {

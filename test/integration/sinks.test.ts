@@ -171,6 +171,24 @@ describe('sinks against local HTTP receivers', () => {
     expect(verifySignature('k3y-for-hmac', ts, r.body.replace('Critical', 'Info'), sig)).toBe(false);
   });
 
+  it('onDelivered hears of each delivery, after any retries; a callback that throws does not make a delivered message failed (or resent)', async () => {
+    slack.behaviour = (_r, i) => (i === 1 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' });
+    const delivered: string[] = [];
+    const n = makeNotifier({
+      onDelivered: (x) => {
+        delivered.push(x.id);
+        throw new Error('callback bug');
+      },
+    });
+    n.submit(notification(11));
+    n.submit(notification(12, { channel: 'hook' }));
+    await n.idle();
+    expect(delivered.sort()).toEqual(['attr-11', 'attr-12']);
+    expect(slack.received).toHaveLength(2);
+    expect(hook.received).toHaveLength(1);
+    expect(n.deadLetters()).toEqual([]);
+  });
+
   it('a 500 is retried with backoff until the receiver recovers', async () => {
     slack.behaviour = (_r, i) => (i <= 2 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' });
     const n = makeNotifier();
