@@ -67,6 +67,9 @@ export class Analyzer {
     const seen = new Set<string>();
     for (const gvr of this.store.gvrs()) {
       for (const obj of this.store.list(gvr)) {
+        // Objects no adapter is offered (workloads, namespaces) have nothing to adapt; any
+        // state left from earlier packs is swept below, since they are not `seen`.
+        if (!this.adapt.offers(gvr, obj.kind) || (isWorkloadGvr(gvr) && !this.adapt.handles(gvr, obj.kind))) continue;
         const key = this.keyOf(gvr, obj);
         seen.add(key);
         // Awaiting only when an object needs json-rules-engine: 30k awaits cost more than

@@ -81,6 +81,11 @@ export class AdaptStage {
     return yes;
   }
 
+  /** Is any adapter rule (fallback included) offered objects of this GVR and kind? */
+  offers(gvr: Gvr, kind: string | undefined): boolean {
+    return this.rulesFor(gvr, kind).length > 0;
+  }
+
   private rulesFor(gvr: Gvr, kind: string | undefined): CompiledAdapter[] {
     const key = `${gvr.group}/${gvr.version}/${gvr.resource}/${kind ?? ''}`;
     let rules = this.offered.get(key);
