@@ -179,10 +179,11 @@ export class Analyzer {
     }
     const apply = (o: AdaptOutput): void => {
       if (o.offered > 0) this.adapted++;
-      this.setReads(key, { gvr, namespace: ns, name: obj.metadata?.name ?? '' }, facts.reads);
+      const reads = facts.reads;
+      if (reads.length > 0 || this.readsBySource.has(key)) this.setReads(key, { gvr, namespace: ns, name: obj.metadata?.name ?? '' }, reads);
       this.constraints.replaceForSource(key, o.constraints);
       this.setList(this.problemsBySource, key, o.problems);
-      this.setList(this.skipsBySource, key, o.skipped.map((s) => ({ ...s, object: objectRef(obj) })));
+      this.setList(this.skipsBySource, key, o.skipped.length ? o.skipped.map((s) => ({ ...s, object: objectRef(obj) })) : []);
     };
     if (out) {
       apply(out);

@@ -129,11 +129,16 @@ export class ConstraintIndex {
    */
   replaceForSource(key: string, constraints: readonly Constraint[]): ReplaceSourceResult {
     const result: ReplaceSourceResult = { added: [], updated: [], removed: [] };
-    const next = new Map(constraints.map((c) => [c.id, c]));
-    for (const id of [...(this.bySourceIdx.get(key)?.keys() ?? [])]) {
-      if (!next.has(id) && this.remove(id)) result.removed.push(id);
+    // Later duplicates of an id win, as in a Map built from the list.
+    const next = constraints.length > 1 ? [...new Map(constraints.map((c) => [c.id, c])).values()] : constraints;
+    const current = this.bySourceIdx.get(key);
+    if (current) {
+      const ids = new Set(next.map((c) => c.id));
+      for (const id of [...current.keys()]) {
+        if (!ids.has(id) && this.remove(id)) result.removed.push(id);
+      }
     }
-    for (const c of next.values()) {
+    for (const c of next) {
       const old = this.entries.get(c.id);
       if (old) this.unindex(old);
       this.index(c, key);
@@ -257,6 +262,7 @@ export class ConstraintIndex {
   }
 
   private emit(ch: ConstraintChange): void {
+    if (this.listeners.length === 0) return;
     for (const l of [...this.listeners]) l(ch);
   }
 }
