@@ -276,7 +276,11 @@ export function toCelValue(v: unknown): unknown {
   return out;
 }
 
-/** A variable's CEL value for the fast path, or undefined when the interpreter must read it. */
+/**
+ * A variable's CEL value for the fast path, or undefined when the interpreter must read it.
+ * Handler results reach the fast path through toCelValue too (wrapped handlers, facts, the
+ * URL query map), so they carry the same mark.
+ */
 function fastVariable(v: unknown): unknown {
   const c = toCelValue(v);
   return typeof c === 'object' && c !== null && CONSTRUCTOR_KEYED.has(c) ? undefined : c;
@@ -689,7 +693,7 @@ function builtins(): { types: [string, abstract new (...args: never[]) => object
     { sig: 'URL.getHostname(): string', fn: (u: CelURL) => u.url.hostname },
     { sig: 'URL.getPort(): string', fn: (u: CelURL) => u.url.port },
     { sig: 'URL.getEscapedPath(): string', fn: (u: CelURL) => escapedPath(u.url) },
-    { sig: 'URL.getQuery(): map<string, list<string>>', fn: (u: CelURL) => queryParams(u.url) },
+    { sig: 'URL.getQuery(): map<string, list<string>>', fn: (u: CelURL) => toCelValue(queryParams(u.url)) },
     { sig: 'string(URL): string', fn: (u: CelURL) => u.toString() },
 
     // regex (RE2; k8s.io/apiserver/pkg/cel/library/regex.go)
@@ -801,7 +805,7 @@ const fastEnvs = new WeakMap<Environment, FastEnv>();
 function fastEnvOf(env: Environment): FastEnv {
   let f = fastEnvs.get(env);
   if (!f) {
-    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES, variable: fastVariable };
+    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES, variable: fastVariable, passable: (v) => !CONSTRUCTOR_KEYED.has(v) };
     fastEnvs.set(env, f);
   }
   return f;

@@ -36,6 +36,11 @@ export interface FastEnv {
    * undefined when the interpreter must read it.
    */
   variable: (json: unknown) => unknown;
+  /**
+   * False for a container the interpreter would fail on (a map with its own `constructor`
+   * key inside): handler results are checked, since the closures pass them on unread.
+   */
+  passable: (v: object) => boolean;
   /** Classes registered as CEL types, by type name (a parameter of that type is an instance). */
   classes: ReadonlyMap<string, abstract new (...args: never[]) => object>;
 }
@@ -120,18 +125,6 @@ function isPlainMap(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
   const c = (v as { constructor?: unknown }).constructor;
   return c === Object || c === undefined;
-}
-
-/**
- * A handler's result the fast path may pass on: a scalar, null, an Optional, a registered
- * class, or a container whose own `constructor` property is the usual one (see
- * CONSTRUCTOR_KEYED in cel.ts for why a map with a `constructor` key is not).
- */
-function isSupported(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return typeof v !== 'function' && v !== undefined;
-  if (Array.isArray(v)) return v.every((e) => typeof e !== 'object' || e === null || isSupported(e));
-  if (isPlainMap(v)) return !hasOwn(v, 'constructor') && Object.values(v).every((e) => typeof e !== 'object' || e === null || isSupported(e));
-  return true;
 }
 
 /** A value the interpreter would hand on unchanged: JSON-shaped or an Optional. */
@@ -494,7 +487,8 @@ class Compiler {
       for (const o of overloads) {
         if (!o.params.every((p, i) => (p as ParamCheck)(vals[i]))) continue;
         const out = o.handler(...vals);
-        return out instanceof Promise || !isSupported(out) ? giveUp() : out;
+        if (out instanceof Promise || out === undefined || typeof out === 'function') return giveUp();
+        return typeof out === 'object' && out !== null && !this.env.passable(out) ? giveUp() : out;
       }
       return giveUp();
     };
