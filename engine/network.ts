@@ -33,7 +33,7 @@ import type { Constraint, LabelSelector, WorkloadPort } from './model.js';
 import { isEmptySelector, matchesSelector, selectorText } from './selector.js';
 import { globMatch } from './scope.js';
 import { containsIP, parseCIDR, parseIP } from './expr/net.js';
-import { rec } from './store/normalize.js';
+import { rec } from './json.js';
 
 export type NetworkDirection = 'ingress' | 'egress';
 export type NetworkTier = 'admin' | 'namespace' | 'baseline' | 'transport' | 'mesh';

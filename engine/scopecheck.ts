@@ -1,5 +1,6 @@
 // Shape check for a Scope an adapter emitted: adapters are data, so their output is checked.
 import { validateSelector } from './selector.js';
+import { isRecord } from './json.js';
 
 export interface ScopeShapeError {
   path: string;
@@ -18,10 +19,6 @@ export function validateScope(scope: unknown): ScopeShapeError[] {
 
 function join(base: string, k: string | number): string {
   return typeof k === 'number' ? `${base}[${k}]` : base ? `${base}.${k}` : k;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function checkScope(v: unknown, path: string, errors: ScopeShapeError[], depth: number): void {

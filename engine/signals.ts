@@ -8,7 +8,7 @@
 import type { Gvk, Gvr, KubeObject } from './model.js';
 import type { SignalKind } from './pack/types.js';
 import { formatApiVersion, parseApiVersion } from './gvr.js';
-import { rec } from './store/normalize.js';
+import { rec } from './json.js';
 
 export type { SignalKind };
 export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission', 'message'];

@@ -3,13 +3,10 @@
 // and text for the normalized network model of engine/network.ts.
 import type { LabelSelector, LabelSelectorRequirement } from '../model.js';
 import { peerTextValue, rulesTextValue } from '../network.js';
+import { rec } from '../json.js';
 import type { CelExtension } from './cel.js';
 
 type Json = unknown;
-
-function rec(v: Json): Record<string, Json> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, Json>) : undefined;
-}
 
 const OPERATORS: Record<string, LabelSelectorRequirement['operator']> = {
   in: 'In',

@@ -5,13 +5,10 @@
 // admission policy binding needs its policy).
 import { kindForResource, KNOWN_KINDS, parseApiVersion } from '../gvr.js';
 import type { KubeObject } from '../model.js';
+import { isRecord } from '../json.js';
 import { toCelValue, type CelExtension } from './cel.js';
 
 type Json = unknown;
-
-function isRecord(v: Json): v is Record<string, Json> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Drop null entries of a map (or null elements of a list), so "absent" stays absent. */
 export function compact(v: Json): Json {

@@ -6,6 +6,7 @@ import { parseYamlStream, formatPath, type LocatedDocument, type PathSegment, ty
 import { compileValue, type CompiledValue } from '../expr/value.js';
 import { compileConditions, STAGE_FACTS, type CompiledConditions } from '../rules/conditions.js';
 import { stageCelEnv } from '../stages/env.js';
+import { isRecord } from '../json.js';
 import {
   SECTIONS,
   RULEPACK_API_VERSION,
@@ -305,10 +306,6 @@ function ruleNameAt(value: Record<string, unknown>, path: PathSegment[]): string
   if (!Array.isArray(list)) return undefined;
   const rule = list[path[2]] as Record<string, unknown> | undefined;
   return typeof rule?.name === 'string' ? rule.name : undefined;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function pointerToPath(pointer: string): PathSegment[] {

@@ -12,6 +12,7 @@
 // The direct path also records regex captures: a `matches` leaf that holds contributes
 // its named groups, which stages expose to later expressions as `match.<name>`.
 import { MAX_INPUT_LENGTH } from '../expr/regex.js';
+import { isRecord } from '../json.js';
 import { requiredLiteral } from './literal.js';
 import { CEL_FACT, VARS_FACT, type EngineCondition } from './conditions.js';
 import { ENGINE_DEFAULTS, OPERATORS, OVERRIDES, celFor, regexFor } from './operators.js';
@@ -31,10 +32,6 @@ type Op = (fact: unknown, value: unknown) => boolean;
 
 /** The operator table json-rules-engine ends up with in RuleSet (defaults, then Potoo's, then overrides). */
 const OPS: Record<string, Op> = { ...ENGINE_DEFAULTS, ...OPERATORS, ...OVERRIDES };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 type Leaf = Extract<EngineCondition, { fact: string }>;
 

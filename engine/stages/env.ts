@@ -6,7 +6,7 @@ import { defaultCelEnv, fromCelValue, toCelValue, type CelEnv, type CelFunctionD
 import { RegexCache } from '../expr/regex.js';
 import type { Gvr } from '../model.js';
 import { parseApiVersion, resolveKind } from '../gvr.js';
-import { rec } from '../store/normalize.js';
+import { rec } from '../json.js';
 import type { SelectingOptions } from '../store/store.js';
 import { currentContext, groupOf } from './context.js';
 import { explainTraffic, questionsFor } from './netdeny.js';

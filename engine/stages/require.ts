@@ -14,7 +14,7 @@ import { gvrOf, parseApiVersion, toGvr } from '../gvr.js';
 import type { ScopeSubject } from '../scope.js';
 import type { SelectingOptions } from '../store/store.js';
 import { OWNER_RESOURCES, isWorkloadGvr, workloadFromObject, workloadKey } from '../store/workloads.js';
-import { rec } from '../store/normalize.js';
+import { rec } from '../json.js';
 import type { DynamicFact } from '../rules/ruleset.js';
 import { FactView, withContext, type StageContext, type StageFacts } from './context.js';
 import { bindLets, evalField, evalForEach, whenHolds, type Vars } from './evaluate.js';

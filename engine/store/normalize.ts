@@ -3,6 +3,7 @@
 // watch; manifest files hand over whatever YAML parsed to. Everything past this point
 // sees one shape: frozen plain JSON with sorted keys, timestamps as RFC 3339 strings,
 // integers as JS numbers (the CEL layer converts to BigInt where it needs to).
+import { rec } from '../json.js';
 import type { KubeObject } from '../model.js';
 
 export interface NormalizeLimits {
@@ -49,11 +50,6 @@ function charge(ctx: Ctx, n: number): void {
 }
 
 const SKIP = Symbol('skip');
-
-/** The value as a JSON-style map (a non-null, non-array object), else undefined. */
-export function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 /** The value at a key path through nested maps; undefined as soon as a step is not a map. */
 export function valueAt(obj: unknown, path: readonly string[]): unknown {

@@ -4,7 +4,8 @@
 import type { Gvr, KubeObject, ScopeTarget, Workload, WorkloadContainer, WorkloadPort } from '../model.js';
 import { parseApiVersion } from '../gvr.js';
 import type { ScopeSubject } from '../scope.js';
-import { jsonEqual, rec, setOwn, valueAt } from './normalize.js';
+import { rec } from '../json.js';
+import { jsonEqual, setOwn, valueAt } from './normalize.js';
 import type { ChangeEvent, ChangeType, FactStore } from './store.js';
 
 interface WorkloadKind {

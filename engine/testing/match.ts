@@ -1,4 +1,5 @@
 // Partial matching and readable diffs for rule-pack test expectations.
+import { isRecord } from '../json.js';
 
 export interface LeafDiff {
   path: string;
@@ -74,8 +75,4 @@ export function renderDiff(diffs: readonly LeafDiff[], indent = '    '): string 
 function show(v: unknown): string {
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 200 ? s.slice(0, 197) + '...' : s;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -21,6 +21,7 @@ import { CorrelateStage } from '../stages/correlate.js';
 import { RequireStage } from '../stages/require.js';
 import { NotifyStage, type NotifyInput } from '../stages/notify.js';
 import type { NotificationPolicy } from '../privacy.js';
+import { isRecord } from '../json.js';
 import { compareList, registerExpectation, unexpectedProblems } from './packtest.js';
 
 const SUBSTRING_KEYS = new Set(['explanation', 'text', 'summary', 'message']);
@@ -80,10 +81,6 @@ registerExpectation('findings', async (test, { pack, analyzer }) => {
     stage.dispose();
   }
 });
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * deliveries: the subject is the top attribution of `signal` (what the controller

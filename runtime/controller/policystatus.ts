@@ -4,6 +4,7 @@
 // name, a namespace's policy trying to reveal more. checkPolicy() says which, with field
 // paths; the pipeline adds whether each channel's Secret can be read and what was
 // delivered, and policyStatus() turns that into conditions. Pure; the pipeline writes.
+import { isRecord } from '../../engine/json.js';
 import { AUDIENCES } from '../../engine/model.js';
 import { CHANNEL_TYPES, type ChannelType } from '../../engine/stages/index.js';
 import type { RawObject } from '../kube/informer.js';
@@ -39,7 +40,6 @@ export interface PolicyCheck {
   problems: PolicyProblem[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /** Mirrors resolvePolicy/pushChannel: a channel counts only if the notify stage would route to it. */

@@ -2,6 +2,7 @@
 // a built-in adapter by name, or inline adapter rules in the RulePack format), can
 // override severity, or switch a resource off. Profiles compile into ordinary rule
 // packs through the same loader, so an inline rule is validated exactly as a file is.
+import { isRecord } from '../../engine/json.js';
 import type { Problem, Severity } from '../../engine/model.js';
 import { formatProblem, SEVERITIES } from '../../engine/model.js';
 import { loadPackDocument, type CompiledPack } from '../../engine/pack/loader.js';
@@ -42,8 +43,6 @@ export interface CompiledProfile {
   problems: Problem[];
   reason: 'Loaded' | 'Disabled' | 'InvalidSpec' | 'UnknownAdapter' | 'InvalidRules';
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Pack names derived from profiles: never collide with file or ConfigMap packs by convention. */
 export function profilePackName(profile: string): string {

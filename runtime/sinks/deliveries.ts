@@ -7,6 +7,7 @@
 //   channel "report"               -> not a sink: ConstraintReports are the controller's.
 // The text and data arrive rendered and scrubbed for the delivery's audience; nothing
 // here adds identifying detail, except Secret-held URLs the receiver already owns.
+import { rec } from '../../engine/json.js';
 import type { Delivery, Severity } from '../../engine/model.js';
 import { SEVERITIES } from '../../engine/model.js';
 import type { KubeClient } from '../kube/client.js';
@@ -29,10 +30,6 @@ export interface DeliveryTarget {
 
 export const EVENT_CHANNEL = 'kubernetes-event';
 const TARGET_TYPES = new Set(['slack', 'teams', 'webhook']);
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;

@@ -2,6 +2,7 @@
 // the API server sends and writing the only answer Potoo ever gives: allowed, with
 // warnings. Reading is defensive: the body comes over the network and a malformed one
 // must cost a bounded amount of work and produce a clear reason, never an exception.
+import { rec } from '../../engine/json.js';
 import type { Gvr, KubeObject } from '../../engine/model.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -48,10 +49,6 @@ export type ParsedReview =
   | { ok: false; reason: MalformedReason; message: string; uid?: string; apiVersion?: AdmissionVersion };
 
 export type MalformedReason = 'json' | 'not-review' | 'version' | 'no-request' | 'no-uid' | 'fields';
-
-function rec(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
