@@ -2,10 +2,9 @@
 import { stringify } from 'yaml';
 import { formatProblem } from '../../engine/model.js';
 import { analyzeObjects } from '../../engine/analyzer.js';
-import { objectsFromText, type SourcedObject } from '../../engine/source/manifests.js';
-import { readInputs } from '../files.js';
 import { loadAllPacks } from '../packs.js';
 import { bool, flag, flagList, parseArgs, UsageError } from './args.js';
+import { readManifests } from './inputs.js';
 import { EXIT, type Command } from './main.js';
 import { buildReport, renderReport } from './report.js';
 import { evaluateTraffic, renderTrafficVerdict, resolveEndpoint } from '../../engine/traffic.js';
@@ -37,18 +36,10 @@ export const analyzeCommand: Command = {
     for (const p of packErrors) process.stderr.write(formatProblem(p) + '\n');
     if (packErrors.length) return EXIT.usage;
 
-    const { inputs, errors } = await readInputs(args.positionals);
-    for (const e of errors) process.stderr.write(`error: ${e}\n`);
-    if (inputs.length === 0) return EXIT.usage;
-    const objects: SourcedObject[] = [];
-    const problems = [];
-    for (const input of inputs) {
-      const r = objectsFromText(input.text, input.file, { defaultNamespace: flag(args, 'default-namespace') ?? 'default' });
-      objects.push(...r.objects);
-      problems.push(...r.problems);
-    }
-    const analyzer = await analyzeObjects(objects, packSet.packs);
-    analyzer.inputProblems.push(...problems);
+    const read = await readManifests(args.positionals, { defaultNamespace: flag(args, 'default-namespace') ?? 'default' });
+    if (read.files === 0) return EXIT.usage;
+    const analyzer = await analyzeObjects(read.objects, packSet.packs);
+    analyzer.inputProblems.push(...read.problems);
 
     const traffic = args.flags.get('explain-traffic');
     if (traffic) {
@@ -62,7 +53,7 @@ export const analyzeCommand: Command = {
       else if (output === 'yaml') process.stdout.write(stringify(verdict));
       else process.stdout.write(renderTrafficVerdict(verdict));
       for (const p of analyzer.problems()) process.stderr.write(formatProblem(p) + '\n');
-      return errors.length ? EXIT.usage : EXIT.ok;
+      return read.readErrors ? EXIT.usage : EXIT.ok;
     }
 
     const report = buildReport(analyzer, {
@@ -74,6 +65,6 @@ export const analyzeCommand: Command = {
     else if (output === 'yaml') process.stdout.write(stringify(report));
     else process.stdout.write(renderReport(report, { why: bool(args, 'why') }));
     for (const p of report.problems) process.stderr.write(formatProblem(p) + '\n');
-    return errors.length ? EXIT.usage : EXIT.ok;
+    return read.readErrors ? EXIT.usage : EXIT.ok;
   },
 };

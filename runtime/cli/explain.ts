@@ -7,12 +7,12 @@ import { stringify } from 'yaml';
 import { formatProblem, type Attribution, type Audience, type Constraint } from '../../engine/model.js';
 import { AUDIENCES } from '../../engine/model.js';
 import { analyzeObjects } from '../../engine/analyzer.js';
-import { objectsFromText, type SourcedObject } from '../../engine/source/manifests.js';
+import type { SourcedObject } from '../../engine/source/manifests.js';
 import { messageSignal, parseWorkloadArg } from '../../engine/signals.js';
 import { CorrelateStage } from '../../engine/stages/correlate.js';
 import { DEFAULT_AUDIENCES, constraintView, hiddenTokens, scrubber, type Viewer } from '../../engine/privacy.js';
-import { readInputs } from '../files.js';
 import { loadKubeConfig } from '../kube/client.js';
+import { readManifests } from './inputs.js';
 import { readClusterObjects } from './live.js';
 import { sourceText } from './report.js';
 import { loadAllPacks } from '../packs.js';
@@ -92,14 +92,10 @@ export const explainCommand: Command = {
         process.stderr.write(`note: could not read the cluster (${(err as Error).message.split('\n')[0]}); give a dump with -f to look constraints up\n`);
       }
     } else {
-      const { inputs, errors } = await readInputs(files);
-      for (const e of errors) process.stderr.write(`error: ${e}\n`);
-      inputErrors = errors.length;
-      for (const input of inputs) {
-        const r = objectsFromText(input.text, input.file);
-        objects.push(...r.objects);
-        for (const p of r.problems) if (p.severity === 'error') process.stderr.write(formatProblem(p) + '\n');
-      }
+      const read = await readManifests(files);
+      inputErrors = read.readErrors;
+      objects.push(...read.objects);
+      for (const p of read.problems) if (p.severity === 'error') process.stderr.write(formatProblem(p) + '\n');
     }
     const analyzer = await analyzeObjects(objects, packSet.packs);
     const stage = new CorrelateStage(packSet.packs, analyzer);

@@ -3,14 +3,13 @@
 // controller is down, and the API server ignores it when it is down (failurePolicy: Ignore).
 import type { Audience, Severity } from '../../engine/model.js';
 import { AUDIENCES, SEVERITIES, formatProblem } from '../../engine/model.js';
-import { objectsFromText, type SourcedObject } from '../../engine/source/manifests.js';
-import { readInputs } from '../files.js';
 import { KubeClient, loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../log.js';
 import { loadAllPacks } from '../packs.js';
 import { startWebhook, type WebhookSource } from '../webhook/index.js';
 import type { AudienceResolver } from '../webhook/warnings.js';
 import { bool, flag, flagList, intFlag, parseArgs, UsageError } from './args.js';
+import { readManifests } from './inputs.js';
 import { EXIT, type Command } from './main.js';
 
 const NON_NEGATIVE = { min: 0, what: 'a non-negative integer' };
@@ -83,16 +82,10 @@ export const webhookCommand: Command = {
     let source: WebhookSource;
     const manifests = flagList(args, 'manifests');
     if (manifests.length) {
-      const { inputs, errors } = await readInputs(manifests);
-      for (const e of errors) process.stderr.write(`error: ${e}\n`);
-      if (errors.length) return EXIT.usage;
-      const objects: SourcedObject[] = [];
-      for (const input of inputs) {
-        const r = objectsFromText(input.text, input.file);
-        objects.push(...r.objects);
-        for (const p of r.problems) process.stderr.write(formatProblem(p) + '\n');
-      }
-      source = { kind: 'manifests', objects };
+      const read = await readManifests(manifests);
+      if (read.readErrors) return EXIT.usage;
+      for (const p of read.problems) process.stderr.write(formatProblem(p) + '\n');
+      source = { kind: 'manifests', objects: read.objects };
     } else {
       const kubeconfig = flag(args, 'kubeconfig');
       const kc = loadKubeConfig(kubeconfig ? { kubeconfig } : {});
