@@ -8,6 +8,7 @@ import type { Gvr } from '../../engine/model.js';
 import { gvrKey } from '../../engine/gvr.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { backoffDelay } from '../sinks/backoff.js';
 import { KubeApiError, WatchIdleError, type KubeClient, type Query, type WatchEvent, type WatchHandle } from './client.js';
 import { collectionPath } from './paths.js';
 
@@ -296,8 +297,9 @@ export class Informer {
 
   private async backoff(failures: number): Promise<void> {
     const { initialMs, maxMs } = this.opts.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 16));
-    const ms = base / 2 + Math.random() * (base / 2);
+    // The shared policy's defaults (x2 per failure, delay uniform in [d/2, d]); the wait
+    // below stays here because stop() and a due resync cut it short through `wake`.
+    const ms = backoffDelay(failures - 1, { baseMs: initialMs, maxMs });
     this.state = 'backoff';
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);

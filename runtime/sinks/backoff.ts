@@ -1,5 +1,5 @@
 // Exponential backoff with jitter, and an abortable sleep: shared by the sinks' retries,
-// the webhook's list+watch feed and the Hubble client's reconnects.
+// the webhook's list+watch feed, the Hubble client's reconnects and the informers' restarts.
 
 export interface BackoffPolicy {
   /** First delay (ms). */
