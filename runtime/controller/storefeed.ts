@@ -13,7 +13,9 @@ type Op = () => void;
 
 export class StoreFeed {
   private paused = 0;
+  /** Held ops; those before `head` have already run (drained by index: `shift()` per op is O(n) on large queues). */
   private readonly pending: Op[] = [];
+  private head = 0;
   /** Refusals already logged, so a bad object that is relisted every resync logs once. */
   private readonly refused = new Map<string, string>();
 
@@ -34,7 +36,7 @@ export class StoreFeed {
   }
 
   get queued(): number {
-    return this.pending.length;
+    return this.pending.length - this.head;
   }
 
   private run(op: Op): void {
@@ -43,7 +45,19 @@ export class StoreFeed {
   }
 
   private drain(): void {
-    while (this.paused === 0 && this.pending.length > 0) (this.pending.shift() as Op)();
+    // `head` is shared state, not a local: an op can re-enter drain() (an exclusive()
+    // whose fn throws synchronously settles at once), and the inner drain must carry on
+    // from the next op, not re-run the ones before it. An op is consumed before it runs,
+    // so one that throws is not retried; the rest stay queued for the next drain.
+    try {
+      while (this.paused === 0 && this.head < this.pending.length) this.pending[this.head++]!();
+    } finally {
+      if (this.head > 0) {
+        if (this.head === this.pending.length) this.pending.length = 0;
+        else this.pending.splice(0, this.head);
+        this.head = 0;
+      }
+    }
   }
 
   sinkFor(gvr: Gvr): InformerSink {
