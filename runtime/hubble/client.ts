@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from '../sinks/backoff.js';
 import { hubbleMetrics } from './metrics.js';
-import { flowKey, normalizeFlow, type NormalizedFlow } from './normalize.js';
+import { DedupeWindow } from './dedupe.js';
+import { flowHead, flowKey, normalizeFlow, wireFlowKey, type NormalizedFlow } from './normalize.js';
 import { observerPackage, toTimestamp, type GetFlowsRequest, type GetFlowsResponse, type ObserverClient, type WireFlowFilter } from './proto.js';
 
 export type FlowHandler = (flow: NormalizedFlow) => void | Promise<void>;
@@ -26,6 +27,8 @@ export interface HubbleClientOptions {
   backoff?: BackoffPolicy;
   /** Identical drops within this window are counted, not handed on (default 10 s; 0 = off). */
   dedupeWindowMs?: number;
+  /** Most distinct drops the dedupe window remembers; past it the oldest are forgotten early (default 100k). */
+  dedupeMaxKeys?: number;
   /** Pause the stream when this many flows wait for the handler (default 1000). */
   maxBuffered?: number;
   /** Resume from the last seen flow time after a reconnect (default true). */
@@ -38,6 +41,7 @@ export interface HubbleClientOptions {
 export type HubbleState = 'idle' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
 
 const RECENT_UUIDS = 10_000;
+const DEDUPE_MAX_KEYS = 100_000;
 
 export class HubbleClient {
   private readonly opts: HubbleClientOptions;
@@ -49,7 +53,7 @@ export class HubbleClient {
   private state: HubbleState = 'idle';
   private lastSeen: Date | undefined;
   private readonly recentUuids = new Set<string>();
-  private readonly recentKeys = new Map<string, number>();
+  private readonly dedupe: DedupeWindow | undefined;
   private readonly pending: NormalizedFlow[] = [];
   private draining: Promise<void> | undefined;
   private paused = false;
@@ -59,6 +63,8 @@ export class HubbleClient {
 
   constructor(opts: HubbleClientOptions) {
     this.opts = opts;
+    const window = opts.dedupeWindowMs ?? 10_000;
+    if (window > 0) this.dedupe = new DedupeWindow(window, Math.max(1, opts.dedupeMaxKeys ?? DEDUPE_MAX_KEYS));
   }
 
   start(): void {
@@ -186,31 +192,27 @@ export class HubbleClient {
       }
       return;
     }
-    const flow = normalizeFlow(msg.flow, msg.node_name);
-    if (!flow) {
+    const wire = msg.flow;
+    if (!wire || typeof wire !== 'object') {
       hubbleMetrics.malformed.inc();
       return;
     }
-    hubbleMetrics.flows.inc({ verdict: flow.verdict, reason: flow.dropReason ?? 'none' });
-    const t = new Date(flow.time);
+    // Every flow is counted and moves the resume point, repeats included; only the
+    // flows handed on are normalized (a retransmit storm repeats one drop many times).
+    const head = flowHead(wire);
+    hubbleMetrics.flows.inc({ verdict: head.verdict, reason: head.dropReason ?? 'none' });
+    const t = new Date(head.time);
     if (!this.lastSeen || t > this.lastSeen) this.lastSeen = t;
-    if (flow.uuid) {
-      if (this.recentUuids.has(flow.uuid)) return; // overlap after a resume
-      this.recentUuids.add(flow.uuid);
+    if (wire.uuid) {
+      if (this.recentUuids.has(wire.uuid)) return; // overlap after a resume
+      this.recentUuids.add(wire.uuid);
       if (this.recentUuids.size > RECENT_UUIDS) this.recentUuids.delete(this.recentUuids.values().next().value as string);
     }
-    const window = this.opts.dedupeWindowMs ?? 10_000;
-    if (window > 0) {
-      const key = flowKey(flow);
-      const now = Date.now();
-      const prev = this.recentKeys.get(key);
-      if (prev !== undefined && now - prev < window) {
-        hubbleMetrics.suppressed.inc();
-        return;
-      }
-      this.recentKeys.set(key, now);
-      if (this.recentKeys.size > RECENT_UUIDS) for (const [k, at] of this.recentKeys) if (now - at >= window) this.recentKeys.delete(k);
+    if (this.dedupe && !this.dedupe.admit(wireFlowKey(wire, head), Date.now())) {
+      hubbleMetrics.suppressed.inc();
+      return;
     }
+    const flow = normalizeFlow(wire, msg.node_name, head)!;
     this.pending.push(flow);
     const max = this.opts.maxBuffered ?? 1000;
     if (this.pending.length >= max && !this.paused && this.call) {

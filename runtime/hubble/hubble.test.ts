@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { affectedEndpoint, flowKey, normalizeFlow } from './normalize.js';
+import { DedupeWindow } from './dedupe.js';
+import { affectedEndpoint, flowHead, flowKey, normalizeFlow, wireFlowKey } from './normalize.js';
 import { requestMatches } from './observer-server.js';
-import { fromTimestamp, packageDefinition, toTimestamp, type WireFlow } from './proto.js';
+import { fromTimestamp, packageDefinition, toTimestamp, type WireEndpoint, type WireFlow, type WirePolicy } from './proto.js';
 
 describe('Hubble proto subset', () => {
   it('loads, with the public method path', () => {
@@ -46,5 +47,136 @@ describe('flow normalization', () => {
     expect(requestMatches({ whitelist: [{ verdict: ['DROPPED'], source_pod: ['b/'] }, { verdict: ['DROPPED'], destination_pod: ['b/'] }] }, flow)).toBe(true);
     expect(requestMatches({ whitelist: [{ verdict: ['DROPPED'], source_pod: ['c/'] }] }, flow)).toBe(false);
     expect(requestMatches({ blacklist: [{ source_pod: ['a/'] }] }, flow)).toBe(false);
+  });
+});
+
+// Wire flows as the decoder hands them over, any field missing, drawn from small pools
+// so that the interesting coincidences (same workload, other pod...) happen often.
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined });
+const name = fc.constantFrom('', 'a', 'b', 'api', 'frontend');
+const label = fc.oneof(
+  fc.constantFrom('reserved:world', 'reserved:host', 'reserved:kube-apiserver', 'reserved:unmanaged=', 'reserved:x=y', 'reserved:=x', 'reserved:', 'reserved'),
+  fc.constantFrom('k8s:app=api', 'k8s:io.cilium.k8s.policy.serviceaccount=sa', 'cidr:1.2.3.4/32', 'app=x', ':odd', ''),
+  fc.string({ maxLength: 12 }),
+);
+const endpointArb: fc.Arbitrary<WireEndpoint> = fc.record(
+  {
+    namespace: name,
+    pod_name: name,
+    identity: fc.nat(5),
+    labels: fc.array(label, { maxLength: 4 }),
+    workloads: fc.array(fc.record({ name: maybe(name), kind: maybe(fc.constantFrom('', 'Deployment', 'StatefulSet')) }, { requiredKeys: [] }), { maxLength: 2 }),
+  },
+  { requiredKeys: [] },
+);
+const policyArb: fc.Arbitrary<WirePolicy> = fc.record({ name: maybe(name), namespace: maybe(name), kind: maybe(fc.constantFrom('CiliumNetworkPolicy', 'NetworkPolicy')), revision: maybe(fc.constantFrom('0', '3')), labels: maybe(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })) }, { requiredKeys: [] });
+const ports = fc.record({ source_port: maybe(fc.nat(3)), destination_port: maybe(fc.nat(3)) }, { requiredKeys: [] });
+const wireFlowArb: fc.Arbitrary<WireFlow> = fc.record(
+  {
+    uuid: fc.constantFrom('u1', 'u2', ''),
+    time: fc.record({ seconds: fc.oneof(fc.nat(2_000_000_000), fc.constant('1700000000')), nanos: fc.nat(999_999_999) }, { requiredKeys: [] }),
+    verdict: fc.constantFrom('DROPPED', 'FORWARDED', 2, 9),
+    drop_reason: fc.constantFrom(0, 133, 181),
+    drop_reason_desc: fc.constantFrom('POLICY_DENIED', 'POLICY_DENY', 'DROP_REASON_UNKNOWN', 0, 181, 999),
+    traffic_direction: fc.constantFrom('INGRESS', 'EGRESS', 'TRAFFIC_DIRECTION_UNKNOWN', 0, 1, 2, 7),
+    IP: fc.record({ source: maybe(fc.constantFrom('', '10.0.0.1', '10.0.0.2')), destination: maybe(fc.constantFrom('', '10.0.0.1', '10.0.0.2')) }, { requiredKeys: [] }),
+    l4: fc.record({ TCP: ports, UDP: ports, SCTP: ports, ICMPv4: fc.record({ type: fc.nat(3), code: fc.nat(3) }), ICMPv6: fc.constant({}) }, { requiredKeys: [] }),
+    source: endpointArb,
+    destination: endpointArb,
+    source_names: fc.array(fc.constantFrom('example.com', 'x.org'), { maxLength: 2 }),
+    ingress_denied_by: fc.array(policyArb, { maxLength: 2 }),
+    egress_denied_by: fc.array(policyArb, { maxLength: 2 }),
+    node_name: name,
+    Summary: fc.string({ maxLength: 5 }),
+  },
+  { requiredKeys: [] },
+);
+
+describe('dedupe key from the wire flow', () => {
+  it('equals flowKey of the normalized flow, for plausible flows', () => {
+    fc.assert(
+      fc.property(wireFlowArb, (f) => {
+        expect(wireFlowKey(f)).toBe(flowKey(normalizeFlow(f)!));
+        expect(wireFlowKey(f, flowHead(f))).toBe(flowKey(normalizeFlow(f, 'n', flowHead(f))!));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('equals flowKey of the normalized flow, whatever the decoder hands over', () => {
+    fc.assert(
+      fc.property(fc.anything(), (v) => {
+        const f = normalizeFlow(v as WireFlow);
+        if (f) expect(wireFlowKey(v as WireFlow)).toBe(flowKey(f));
+      }),
+    );
+  });
+
+  it('the head is what normalization reports', () => {
+    fc.assert(
+      fc.property(wireFlowArb, (f) => {
+        const head = flowHead(f);
+        const n = normalizeFlow(f, undefined, head)!;
+        expect({ time: n.time, verdict: n.verdict, ...(n.dropReason !== undefined ? { dropReason: n.dropReason } : {}) }).toEqual(head);
+        // Without a head it computes the same (time aside when the flow has none: "now").
+        if (f.time?.seconds !== undefined) expect(normalizeFlow(f)).toEqual(n);
+      }),
+    );
+  });
+});
+
+describe('DedupeWindow', () => {
+  it('refuses a key until windowMs after its last admission; refusals do not extend the window', () => {
+    const d = new DedupeWindow(1000, 100);
+    expect(d.admit('k', 0)).toBe(true);
+    expect(d.admit('k', 999)).toBe(false);
+    expect(d.admit('other', 999)).toBe(true);
+    expect(d.admit('k', 1000)).toBe(true);
+    expect(d.admit('k', 1999)).toBe(false);
+    expect(d.admit('k', 2000)).toBe(true);
+  });
+
+  it('forgets expired keys from the front as new ones arrive', () => {
+    const d = new DedupeWindow(1000, 100);
+    for (let i = 0; i < 50; i++) d.admit(`k${i}`, i * 10); // k0 at 0 ... k49 at 490
+    expect(d.size).toBe(50);
+    d.admit('late', 1200); // k0..k20 (at <= 200) have expired
+    expect(d.size).toBe(50 - 21 + 1);
+    expect(d.admit('k21', 1200)).toBe(false);
+    expect(d.admit('k20', 1200)).toBe(true);
+  });
+
+  it('a re-admitted key moves to the back: it outlives keys admitted between', () => {
+    const d = new DedupeWindow(1000, 100);
+    d.admit('a', 0);
+    d.admit('b', 500);
+    d.admit('a', 1000); // expired, admitted again at 1000
+    d.admit('c', 1600); // b (500) expires; a (1000) stays
+    expect(d.size).toBe(2);
+    expect(d.admit('a', 1600)).toBe(false);
+    expect(d.admit('b', 1600)).toBe(true);
+  });
+
+  it('holds at most maxKeys, forgetting the oldest first', () => {
+    const d = new DedupeWindow(60_000, 3);
+    for (const k of ['a', 'b', 'c', 'd']) d.admit(k, 0);
+    expect(d.size).toBe(3);
+    expect(d.admit('b', 1)).toBe(false);
+    expect(d.admit('a', 1)).toBe(true); // forgotten early: handed on again
+    expect(d.size).toBe(3);
+    expect(d.admit('b', 2)).toBe(true); // and pushed b out
+  });
+
+  it('a clock that steps back: a key seen "in the future" is refused, and out-of-order entries are still forgotten', () => {
+    const d = new DedupeWindow(1000, 100);
+    d.admit('a', 5000);
+    expect(d.admit('a', 4000)).toBe(false);
+    expect(d.admit('b', 4000)).toBe(true); // queued behind a, though older
+    d.admit('c', 5500); // b has expired by now, but eviction stops at a (fresh)
+    expect(d.size).toBe(3);
+    d.admit('d', 6000); // a expires; b behind it too
+    expect(d.size).toBe(2);
+    expect(d.admit('b', 6000)).toBe(true);
+    expect(d.admit('c', 6000)).toBe(false);
   });
 });

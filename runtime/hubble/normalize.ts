@@ -2,7 +2,7 @@
 // Kubernetes-shaped labels, one protocol/port view, and the policies Cilium named.
 // Tolerant by design: any field may be missing (proto3), enums may arrive as numbers a
 // newer Cilium added, and a flow for a pod that no longer exists is still a flow.
-import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePolicy } from './proto.js';
+import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePolicy, type WirePorts } from './proto.js';
 
 export interface FlowEndpoint {
   namespace?: string;
@@ -114,26 +114,51 @@ function policies(list: WirePolicy[] | undefined): PolicyRef[] {
   return out;
 }
 
-/** Normalize one flow; undefined only when the message is not a flow at all. */
-export function normalizeFlow(f: WireFlow | undefined, nodeName?: string): NormalizedFlow | undefined {
-  if (!f || typeof f !== 'object') return undefined;
+/**
+ * The few fields the client reads of every flow, repeats included (metrics, resume
+ * point), before it decides whether the flow is worth normalizing. `normalizeFlow`
+ * takes it back so nothing is computed twice.
+ */
+export interface FlowHead {
+  /** ISO time the flow was observed (now, when the flow has no time). */
+  time: string;
+  verdict: string;
+  dropReason?: string;
+}
+
+export function flowHead(f: WireFlow): FlowHead {
+  const head: FlowHead = { time: (fromTimestamp(f.time) ?? new Date()).toISOString(), verdict: enumName(f.verdict, VERDICTS) ?? 'VERDICT_UNKNOWN' };
+  if (f.drop_reason_desc !== undefined && f.drop_reason_desc !== 'DROP_REASON_UNKNOWN' && f.drop_reason_desc !== 0) head.dropReason = String(f.drop_reason_desc);
+  else if (f.drop_reason) head.dropReason = String(f.drop_reason);
+  return head;
+}
+
+function directionOf(f: WireFlow): NormalizedFlow['direction'] {
   const dirName = enumName(f.traffic_direction, DIRECTIONS);
-  const direction = dirName === 'INGRESS' ? 'ingress' : dirName === 'EGRESS' ? 'egress' : 'unknown';
+  return dirName === 'INGRESS' ? 'ingress' : dirName === 'EGRESS' ? 'egress' : 'unknown';
+}
+
+function l4Of(f: WireFlow): { protocol: Protocol; ports?: WirePorts } {
   const l4 = f.l4 ?? {};
-  let protocol: Protocol = 'unknown';
-  let ports: { source_port?: number; destination_port?: number } | undefined;
-  if (l4.TCP) [protocol, ports] = ['TCP', l4.TCP];
-  else if (l4.UDP) [protocol, ports] = ['UDP', l4.UDP];
-  else if (l4.SCTP) [protocol, ports] = ['SCTP', l4.SCTP];
-  else if (l4.ICMPv4) protocol = 'ICMPv4';
-  else if (l4.ICMPv6) protocol = 'ICMPv6';
+  if (l4.TCP) return { protocol: 'TCP', ports: l4.TCP };
+  if (l4.UDP) return { protocol: 'UDP', ports: l4.UDP };
+  if (l4.SCTP) return { protocol: 'SCTP', ports: l4.SCTP };
+  if (l4.ICMPv4) return { protocol: 'ICMPv4' };
+  if (l4.ICMPv6) return { protocol: 'ICMPv6' };
+  return { protocol: 'unknown' };
+}
+
+/** Normalize one flow; undefined only when the message is not a flow at all. `head`: flowHead(f), when already computed. */
+export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?: FlowHead): NormalizedFlow | undefined {
+  if (!f || typeof f !== 'object') return undefined;
+  const { time, verdict, dropReason } = head ?? flowHead(f);
+  const direction = directionOf(f);
+  const l4 = f.l4 ?? {};
+  const { protocol, ports } = l4Of(f);
   const deniedBy = [...policies(direction === 'egress' ? f.egress_denied_by : f.ingress_denied_by), ...policies(direction === 'egress' ? f.ingress_denied_by : f.egress_denied_by)];
-  let dropReason: string | undefined;
-  if (f.drop_reason_desc !== undefined && f.drop_reason_desc !== 'DROP_REASON_UNKNOWN' && f.drop_reason_desc !== 0) dropReason = String(f.drop_reason_desc);
-  else if (f.drop_reason) dropReason = String(f.drop_reason);
   const out: NormalizedFlow = {
-    time: (fromTimestamp(f.time) ?? new Date()).toISOString(),
-    verdict: enumName(f.verdict, VERDICTS) ?? 'VERDICT_UNKNOWN',
+    time,
+    verdict,
     direction,
     source: endpoint(f.source, f.IP?.source, f.source_names, f.source_service),
     destination: endpoint(f.destination, f.IP?.destination, f.destination_names, f.destination_service),
@@ -168,4 +193,34 @@ export function affectedEndpoint(f: NormalizedFlow): FlowEndpoint {
 export function flowKey(f: NormalizedFlow): string {
   const ep = (e: FlowEndpoint): string => `${e.namespace ?? ''}/${e.workload?.name ?? e.podName ?? e.ip ?? e.reserved.join('+')}`;
   return [f.direction, ep(f.source), ep(f.destination), f.protocol, f.destinationPort ?? '', f.dropReason ?? '', f.deniedBy.map((p) => `${p.namespace ?? ''}/${p.name}`).join(',')].join('|');
+}
+
+/**
+ * flowKey(normalizeFlow(f)), read straight off the wire flow: the client keys its
+ * dedupe on this, so a repeat is dropped without building the flow (labels, names,
+ * policies) first. Keep the two in step (a property test holds them equal).
+ */
+export function wireFlowKey(f: WireFlow, head: FlowHead = flowHead(f)): string {
+  const direction = directionOf(f);
+  const { protocol, ports } = l4Of(f);
+  const denied = (list: WirePolicy[] | undefined, out: string[]): void => {
+    for (const p of list ?? []) if (p?.name) out.push(`${p.namespace || ''}/${p.name}`);
+  };
+  const deniedBy: string[] = [];
+  denied(direction === 'egress' ? f.egress_denied_by : f.ingress_denied_by, deniedBy);
+  denied(direction === 'egress' ? f.ingress_denied_by : f.egress_denied_by, deniedBy);
+  return `${direction}|${wireEndpointKey(f.source, f.IP?.source)}|${wireEndpointKey(f.destination, f.IP?.destination)}|${protocol}|${ports?.destination_port || ''}|${head.dropReason ?? ''}|${deniedBy.join(',')}`;
+}
+
+/** flowKey's endpoint part: namespace/(workload, else pod, else IP, else reserved identities). */
+function wireEndpointKey(e: WireEndpoint | undefined, ip: string | undefined): string {
+  const name = e?.workloads?.find((x) => x.name && x.kind)?.name || e?.pod_name || ip;
+  if (name) return `${e?.namespace || ''}/${name}`;
+  const reserved: string[] = [];
+  for (const raw of e?.labels ?? []) {
+    if (typeof raw !== 'string' || !raw.startsWith('reserved:')) continue;
+    const eq = raw.indexOf('=', 9);
+    reserved.push(eq >= 0 ? raw.slice(9, eq) : raw.slice(9));
+  }
+  return `${e?.namespace || ''}/${reserved.join('+')}`;
 }
