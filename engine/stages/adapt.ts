@@ -9,6 +9,7 @@ import { compactScope, validateScope } from '../scopecheck.js';
 import { sourceKey } from '../store/constraints.js';
 import { bindLets, evalField, evalForEach, typeName, type Vars } from './evaluate.js';
 import { FactLookup } from '../expr/potoolib.js';
+import { isRecord } from '../json.js';
 
 export interface AdaptInput {
   gvr: Gvr;
@@ -298,6 +299,3 @@ export function objectRef(obj: KubeObject): string {
   return `${obj.kind ?? '?'} ${md.namespace ? md.namespace + '/' : ''}${md.name ?? '?'}`;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
