@@ -1,7 +1,7 @@
 // A one-shot read of the cluster for CLI commands that explain live (`potoo explain`
 // without -f): discover the API, pick the resources the controller would watch (policy
-// GVRs the packs adapt, known policy resources, workloads, namespaces), list each once
-// and hand the objects over as if they came from a dump. No informers, no writes.
+// GVRs the packs' adapters claim, workloads, namespaces), list each once and hand the
+// objects over as if they came from a dump. No informers, no writes.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
@@ -9,7 +9,7 @@ import type { SourcedObject } from '../../engine/source/manifests.js';
 import { KubeApiError, KubeClient } from '../kube/client.js';
 import { discover } from '../kube/discovery.js';
 import { collectionPath } from '../kube/paths.js';
-import { selectResources } from '../controller/selection.js';
+import { knownPolicyResources, selectResources } from '../controller/selection.js';
 
 export interface LiveReadOptions {
   /** Limit namespaced resources to this namespace (cluster-scoped ones are always read). */
@@ -32,8 +32,7 @@ export async function readClusterObjects(kc: KubeConfig, packs: readonly Compile
   const client = await KubeClient.create(kc, { userAgent: 'potoo-cli' });
   try {
     const d = await discover(client);
-    const adapterMatches = packs.flatMap((p) => p.adapters.map((a) => a.match));
-    const { selected } = selectResources({ resources: d.resources, preferredVersions: d.preferredVersions, crds: [], adapterMatches, profiles: [] });
+    const { selected } = selectResources({ resources: d.resources, preferredVersions: d.preferredVersions, crds: [], known: knownPolicyResources(packs), profiles: [] });
     const skipped = [...d.errors];
     const objects: SourcedObject[] = [];
     const timeoutMs = opts.timeoutMs ?? 15_000;

@@ -6,7 +6,6 @@ import os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { formatProblem, type Gvr } from '../../engine/model.js';
 import type { CompiledPack } from '../../engine/pack/loader.js';
-import type { AdapterMatch } from '../../engine/pack/types.js';
 import { FactStore } from '../../engine/store/store.js';
 import { gvrKey } from '../../engine/gvr.js';
 import { jsonEqual } from '../../engine/store/normalize.js';
@@ -24,7 +23,7 @@ import { ObjectCache } from './cache.js';
 import { compileProfile, profileStatus, type CompiledProfile, type ProfileStatus } from './profiles.js';
 import { ConfigMapPacks, type RulePackStatus } from './rulepacks.js';
 import { ReportWriter, type ReportWriterOptions } from './reports.js';
-import { selectResources, servedVersion, type CrdInfo, type Selection } from './selection.js';
+import { knownPolicyResources, selectResources, servedVersion, type CrdInfo, type Selection } from './selection.js';
 import { StoreFeed } from './storefeed.js';
 import { WatchSet, type InformerTuning, type WatchedResource } from './watches.js';
 import { NotificationPipeline } from './notifications.js';
@@ -413,10 +412,12 @@ export class Controller {
   private async reconcileWatches(): Promise<void> {
     const d = this.discovery;
     if (!d) return;
-    const adapterMatches: AdapterMatch[] = this.appliedPacks.flatMap((p) => p.adapters.map((a) => a.match));
+    // The packs in force now decide what is a policy: after a pack reload this call (and
+    // every rescan) watches what the new packs claim and stops what they no longer do.
+    const known = knownPolicyResources(this.appliedPacks);
     const profiles = [...this.profiles.values()].flatMap((p) => (p.target ? [p.target] : []));
     const companions = this.opts.requirements === false ? [] : companionResources(this.appliedPacks);
-    this.selection = selectResources({ resources: d.resources, preferredVersions: d.preferredVersions, crds: this.crdInfos(), adapterMatches, profiles, companions });
+    this.selection = selectResources({ resources: d.resources, preferredVersions: d.preferredVersions, crds: this.crdInfos(), known, profiles, companions });
     const r = await this.watches.reconcile(this.selection.selected);
     if (r.started.length || r.stopped.length) this.log.info({ started: r.started, stopped: r.stopped }, 'watched resources changed');
   }

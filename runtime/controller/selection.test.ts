@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { CompiledPack } from '../../engine/pack/loader.js';
 import type { ApiResource } from '../kube/discovery.js';
-import { selectResources, servedVersion, type SelectionInput } from './selection.js';
+import { loadAllPacks } from '../packs.js';
+import { packsFromConfigMap } from './rulepacks.js';
+import { knownPolicyResources, selectResources, servedVersion, type SelectionInput } from './selection.js';
 
 const res = (group: string, version: string, resource: string, kind: string, extra: Partial<ApiResource> = {}): ApiResource => ({
   group,
@@ -13,6 +16,26 @@ const res = (group: string, version: string, resource: string, kind: string, ext
   preferred: true,
   ...extra,
 });
+
+/** A pack as a ConfigMap would bring it: one skip-only adapter per match (flow-style YAML). */
+const pack = (name: string, ...matches: string[]): CompiledPack => {
+  const adapters = matches.map((m, i) => `    - name: a${i}\n      match: ${m}\n      skip: "test"\n`).join('');
+  const r = packsFromConfigMap({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'potoo-system' },
+    data: { 'pack.yaml': `apiVersion: potoo.io/v1alpha1\nkind: RulePack\nmetadata: {name: ${name}}\nspec:\n  adapters:\n${adapters}` },
+  });
+  expect(r.problems).toEqual([]);
+  return r.packs[0] as CompiledPack;
+};
+
+const builtinLike = pack(
+  'builtin-like',
+  '{group: "", resources: [resourcequotas]}',
+  '{group: networking.k8s.io, resources: [networkpolicies]}',
+  '{group: constraints.gatekeeper.sh}',
+);
 
 const base: SelectionInput = {
   resources: [
@@ -41,7 +64,7 @@ const base: SelectionInput = {
     { group: 'monitoring.coreos.com', resource: 'prometheusrules', kind: 'PrometheusRule', annotations: {} },
     { group: 'potoo.io', resource: 'constraintreports', kind: 'ConstraintReport', annotations: { 'potoo.io/is-policy': 'true' } },
   ],
-  adapterMatches: [],
+  known: knownPolicyResources([builtinLike]),
   profiles: [],
 };
 
@@ -63,15 +86,47 @@ describe('selectResources', () => {
     expect(ex).toContainEqual({ group: 'potoo.io', resource: 'constraintreports', reason: "Potoo's own resource" });
   });
 
-  it('adds what adapters and profiles name, and lets a profile pick the version', () => {
+  it('adds what profiles name, and lets a profile pick the version', () => {
     const got = picked({
       ...base,
-      adapterMatches: [{ group: 'acme.io', resources: ['widgets'] }, { fallback: true }, { group: '*', resources: ['*'] }],
       profiles: [{ profile: 'gk', group: 'constraints.gatekeeper.sh', resource: 'k8srequiredlabels', version: 'v1', enabled: true }],
     });
-    expect(got['acme.io/v1/widgets']).toEqual(['adapter']);
     expect(got['constraints.gatekeeper.sh/v1/k8srequiredlabels']).toEqual(['known', 'profile']);
+  });
+
+  it("a user pack's adapter makes its resource known; without the pack only the annotation or heuristic selects", () => {
+    const user = pack(
+      'acme',
+      '{group: acme.io, resources: [widgets]}',
+      '{group: acme.io, kinds: [Fence]}',
+      '{group: acme.io, resources: ["*"], kinds: [EgressBudget]}',
+    );
+    const withUser = picked({ ...base, known: knownPolicyResources([builtinLike, user]) });
+    expect(withUser['acme.io/v1/widgets']).toEqual(['known']);
+    expect(withUser['acme.io/v1/fences']).toEqual(['known', 'annotation']);
+    expect(withUser['acme.io/v1/egressbudgets']).toEqual(['known']);
+    // The pack goes (ConfigMap deleted): the next selection drops what only it claimed.
+    const without = picked({ ...base, known: knownPolicyResources([builtinLike]) });
+    expect(without['acme.io/v1/widgets']).toBeUndefined();
+    expect(without['acme.io/v1/fences']).toEqual(['annotation']);
+    expect(without['acme.io/v1/egressbudgets']).toEqual(['heuristic']);
+  });
+
+  it('fallback adapters and matches on any group claim nothing', () => {
+    const broad = pack('broad', '{fallback: true}', '{group: "*", resources: ["*"]}', '{resources: [configmaps]}');
+    expect([...knownPolicyResources([broad]).keys()]).toEqual([]);
+    const got = picked({ ...base, known: knownPolicyResources([broad]) });
     expect(got['/v1/configmaps']).toBeUndefined();
+    expect(got['/v1/secrets']).toBeUndefined();
+    expect(got['/v1/resourcequotas']).toBeUndefined();
+  });
+
+  it('knownPolicyResources: "*" lists mean any, identical claims once', () => {
+    const a = pack('a', '{group: acme.io, resources: [widgets], kinds: ["*"]}', '{group: acme.io, resources: [widgets]}', '{group: gk.io, resources: ["*"]}');
+    expect(Object.fromEntries(knownPolicyResources([a, a]))).toEqual({
+      'acme.io': [{ group: 'acme.io', resources: ['widgets'] }],
+      'gk.io': [{ group: 'gk.io' }],
+    });
   });
 
   it('a disabled profile or an is-policy "false" annotation switches a resource off', () => {
@@ -82,6 +137,47 @@ describe('selectResources', () => {
     });
     expect(got['networking.k8s.io/v1/networkpolicies']).toBeUndefined();
     expect(got['acme.io/v1/egressbudgets']).toBeUndefined();
+  });
+
+  it('the built-in packs claim every resource the controller watched before the packs decided (KNOWN_POLICY_RESOURCES)', async () => {
+    const { packs } = await loadAllPacks();
+    // The old hard-coded list, with each resource's kind; '*' groups as an invented CRD.
+    const old: [group: string, resource: string, kind: string][] = [
+      ['', 'resourcequotas', 'ResourceQuota'],
+      ['', 'limitranges', 'LimitRange'],
+      ['networking.k8s.io', 'networkpolicies', 'NetworkPolicy'],
+      ['admissionregistration.k8s.io', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration'],
+      ['admissionregistration.k8s.io', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration'],
+      ['admissionregistration.k8s.io', 'validatingadmissionpolicies', 'ValidatingAdmissionPolicy'],
+      ['admissionregistration.k8s.io', 'validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding'],
+      ['admissionregistration.k8s.io', 'mutatingadmissionpolicies', 'MutatingAdmissionPolicy'],
+      ['admissionregistration.k8s.io', 'mutatingadmissionpolicybindings', 'MutatingAdmissionPolicyBinding'],
+      ['policy.networking.k8s.io', 'adminnetworkpolicies', 'AdminNetworkPolicy'],
+      ['policy.networking.k8s.io', 'baselineadminnetworkpolicies', 'BaselineAdminNetworkPolicy'],
+      ['policy.networking.k8s.io', 'clusternetworkpolicies', 'ClusterNetworkPolicy'],
+      ['kyverno.io', 'clusterpolicies', 'ClusterPolicy'],
+      ['kyverno.io', 'policies', 'Policy'],
+      ['kyverno.io', 'policyexceptions', 'PolicyException'],
+      ['policies.kyverno.io', 'somefuturepolicies', 'SomeFuturePolicy'],
+      ['constraints.gatekeeper.sh', 'k8sanything', 'K8sAnything'],
+      ['templates.gatekeeper.sh', 'constrainttemplates', 'ConstraintTemplate'],
+      ['mutations.gatekeeper.sh', 'somefuturemutators', 'SomeFutureMutator'],
+      ['cilium.io', 'ciliumnetworkpolicies', 'CiliumNetworkPolicy'],
+      ['cilium.io', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy'],
+      ['security.istio.io', 'authorizationpolicies', 'AuthorizationPolicy'],
+      ['security.istio.io', 'peerauthentications', 'PeerAuthentication'],
+      ['security.istio.io', 'requestauthentications', 'RequestAuthentication'],
+      ['networking.istio.io', 'sidecars', 'Sidecar'],
+    ];
+    const sel = selectResources({
+      resources: old.map(([g, r, k]) => res(g, 'v1', r, k)),
+      preferredVersions: new Map(),
+      crds: [],
+      known: knownPolicyResources(packs),
+      profiles: [],
+    }).selected;
+    const known = sel.filter((s) => s.reasons.includes('known')).map((s) => `${s.gvr.group}/${s.gvr.resource}`);
+    expect(known.sort()).toEqual(old.map(([g, r]) => `${g}/${r}`).sort());
   });
 
   it('servedVersion says whether a target is served and at which version', () => {

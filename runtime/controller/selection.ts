@@ -1,13 +1,13 @@
-// Which API resources the controller watches, and why. Pure: discovery, CRDs, adapter
-// matches and profiles in, a watch list with reasons out (capabilities show the reasons,
-// so "why is Potoo (not) reading X" has an answer).
+// Which API resources the controller watches, and why. Pure: discovery, CRDs, the packs'
+// adapter claims and profiles in, a watch list with reasons out (capabilities show the
+// reasons, so "why is Potoo (not) reading X" has an answer).
 import type { Gvr } from '../../engine/model.js';
-import type { AdapterMatch } from '../../engine/pack/types.js';
+import type { CompiledPack } from '../../engine/pack/loader.js';
 import { WORKLOAD_GVRS } from '../../engine/store/workloads.js';
 import type { ApiResource } from '../kube/discovery.js';
 import { POTOO_GROUP } from '../kube/paths.js';
 
-export type SelectReason = 'subject' | 'known' | 'adapter' | 'annotation' | 'heuristic' | 'profile' | 'companion';
+export type SelectReason = 'subject' | 'known' | 'annotation' | 'heuristic' | 'profile' | 'companion';
 
 export interface SelectedResource {
   gvr: Gvr;
@@ -42,7 +42,8 @@ export interface SelectionInput {
   resources: readonly ApiResource[];
   preferredVersions: ReadonlyMap<string, string>;
   crds: readonly CrdInfo[];
-  adapterMatches: readonly AdapterMatch[];
+  /** What the loaded packs' adapters claim (`knownPolicyResources`). */
+  known: KnownPolicyResources;
   profiles: readonly ProfileTarget[];
   /** Resources requirement rules read (Services, ServiceMonitors, Issuers...): watched, never adapted as policies. */
   companions?: readonly { group: string; resource: string }[];
@@ -57,33 +58,44 @@ export interface Selection {
 export const IS_POLICY_ANNOTATION = 'potoo.io/is-policy';
 
 /**
- * Policy resources Potoo knows without asking: group -> resources ('*' = every resource
- * of the group). Keep in step with deploy/rbac.yaml, which grants exactly these reads.
+ * A group/resource an adapter rule claims: the rule packs, not this file, say which
+ * resources are policies, so a platform team's pack (ConfigMap, ConstraintProfile) that
+ * adapts a new resource also gets it watched. Absent resources or kinds: any.
  */
-export const KNOWN_POLICY_RESOURCES: ReadonlyMap<string, readonly string[] | '*'> = new Map<string, readonly string[] | '*'>([
-  ['', ['resourcequotas', 'limitranges']],
-  ['networking.k8s.io', ['networkpolicies']],
-  [
-    'admissionregistration.k8s.io',
-    [
-      'validatingwebhookconfigurations',
-      'mutatingwebhookconfigurations',
-      'validatingadmissionpolicies',
-      'validatingadmissionpolicybindings',
-      'mutatingadmissionpolicies',
-      'mutatingadmissionpolicybindings',
-    ],
-  ],
-  ['policy.networking.k8s.io', ['adminnetworkpolicies', 'baselineadminnetworkpolicies', 'clusternetworkpolicies']],
-  ['kyverno.io', ['clusterpolicies', 'policies', 'policyexceptions']],
-  ['policies.kyverno.io', '*'],
-  ['constraints.gatekeeper.sh', '*'],
-  ['templates.gatekeeper.sh', ['constrainttemplates']],
-  ['mutations.gatekeeper.sh', '*'],
-  ['cilium.io', ['ciliumnetworkpolicies', 'ciliumclusterwidenetworkpolicies']],
-  ['security.istio.io', ['authorizationpolicies', 'peerauthentications', 'requestauthentications']],
-  ['networking.istio.io', ['sidecars']],
-]);
+export interface PolicyClaim {
+  group: string;
+  resources?: readonly string[];
+  kinds?: readonly string[];
+}
+
+/** Policy resources Potoo knows: the claims of the loaded packs' adapters, by group. */
+export type KnownPolicyResources = ReadonlyMap<string, readonly PolicyClaim[]>;
+
+/** The claims of every non-fallback adapter in `packs` (identical claims once). */
+export function knownPolicyResources(packs: readonly CompiledPack[]): KnownPolicyResources {
+  const out = new Map<string, PolicyClaim[]>();
+  const seen = new Set<string>();
+  // '*' in a list means the same as no list.
+  const list = (xs: readonly string[] | undefined): readonly string[] | undefined => (xs && !xs.includes('*') ? xs : undefined);
+  for (const p of packs) {
+    for (const a of p.adapters) {
+      const m = a.match;
+      // The generic fallback only takes what nothing else does, and a match on any group
+      // is too broad to subscribe to: both act on resources something else selects.
+      if (m.fallback || m.group === undefined || m.group === '*') continue;
+      const resources = list(m.resources);
+      const kinds = list(m.kinds);
+      const claim: PolicyClaim = { group: m.group, ...(resources ? { resources } : {}), ...(kinds ? { kinds } : {}) };
+      const key = JSON.stringify([claim.group, claim.resources, claim.kinds]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const claims = out.get(m.group);
+      if (claims) claims.push(claim);
+      else out.set(m.group, [claim]);
+    }
+  }
+  return out;
+}
 
 /** Subjects: what constraints apply to. Always watched (Namespaces for their labels). */
 export const SUBJECT_RESOURCES: readonly Gvr[] = [{ group: '', version: 'v1', resource: 'namespaces' }, ...WORKLOAD_GVRS];
@@ -107,20 +119,9 @@ const NOT_POLICY_GROUPS = new Set(['wgpolicyk8s.io', 'openreports.io', 'reports.
 
 const gr = (group: string, resource: string): string => `${group}|${resource}`;
 
-function matchesAdapter(m: AdapterMatch, r: ApiResource): boolean {
-  if (m.fallback) return false;
-  // A match on any group is too broad to subscribe to: it only takes effect on
-  // resources something else selects.
-  if (m.group === undefined || m.group === '*') return false;
-  if (m.group !== r.group) return false;
-  if (m.resources && !m.resources.includes('*') && !m.resources.includes(r.resource)) return false;
-  if (m.kinds && !m.kinds.includes('*') && !m.kinds.includes(r.kind)) return false;
-  return true;
-}
-
-function knownPolicy(r: ApiResource): boolean {
-  const list = KNOWN_POLICY_RESOURCES.get(r.group);
-  return list === '*' || (Array.isArray(list) && list.includes(r.resource));
+// Kinds are compared with discovery's, so a claim by kind needs no plural spelled out.
+function knownPolicy(known: KnownPolicyResources, r: ApiResource): boolean {
+  return (known.get(r.group) ?? []).some((c) => (!c.resources || c.resources.includes(r.resource)) && (!c.kinds || c.kinds.includes(r.kind)));
 }
 
 function heuristicPolicy(r: ApiResource): boolean {
@@ -172,8 +173,7 @@ export function selectResources(input: SelectionInput): Selection {
       continue;
     }
     if (subjects.has(k)) reasons.push('subject');
-    if (knownPolicy(first)) reasons.push('known');
-    if (input.adapterMatches.some((m) => versions.some((v) => matchesAdapter(m, v)))) reasons.push('adapter');
+    if (versions.some((v) => knownPolicy(input.known, v))) reasons.push('known');
     if (annotation === 'true') reasons.push('annotation');
     if (profile) reasons.push('profile');
     if (companions.has(k)) reasons.push('companion');
