@@ -773,8 +773,9 @@ const ENV_OPTIONS: EnvironmentOptions = {
  * (celcompile.ts) may call them directly where cel-js would.
  */
 const OWN_HANDLERS = new WeakSet<object>();
-/** Classes registered as CEL types, by name, for the fast path's parameter checks. */
-const OWN_CLASSES = new Map<string, abstract new (...args: never[]) => object>();
+type CelClass = abstract new (...args: never[]) => object;
+/** Each environment's classes registered as CEL types, by name, for the fast path's parameter checks. */
+const envClasses = new WeakMap<Environment, ReadonlyMap<string, CelClass>>();
 
 function own<T extends object>(h: T): T {
   OWN_HANDLERS.add(h);
@@ -805,7 +806,7 @@ const fastEnvs = new WeakMap<Environment, FastEnv>();
 function fastEnvOf(env: Environment): FastEnv {
   let f = fastEnvs.get(env);
   if (!f) {
-    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: OWN_CLASSES, variable: fastVariable, passable: (v) => !CONSTRUCTOR_KEYED.has(v) };
+    f = { types: typeValues(env), ownHandlers: OWN_HANDLERS, classes: envClasses.get(env) ?? new Map(), variable: fastVariable, passable: (v) => !CONSTRUCTOR_KEYED.has(v) };
     fastEnvs.set(env, f);
   }
   return f;
@@ -837,10 +838,12 @@ class Env implements CelEnv {
   extend(ext: CelExtension): Result<CelEnv> {
     try {
       const child = this.env.clone();
+      const classes = new Map(envClasses.get(this.env));
       for (const t of ext.types ?? []) {
         child.registerType(t.name, t.ctor);
-        OWN_CLASSES.set(t.name, t.ctor);
+        classes.set(t.name, t.ctor);
       }
+      envClasses.set(child, classes);
       for (const c of ext.constants ?? []) child.registerConstant(c.name, c.type, toCelValue(c.value));
       for (const f of ext.functions ?? []) {
         child.registerFunction(f.signature, wrapHandler(f), f.description ? { description: f.description } : undefined);
@@ -857,6 +860,7 @@ class Env implements CelEnv {
     if (hit) return ok(hit);
     try {
       const e = this.env.clone({ unlistedVariablesAreDyn: false });
+      envClasses.set(e, envClasses.get(this.env) ?? new Map());
       for (const v of key === '' ? [] : key.split(',')) e.registerVariable(v, 'dyn');
       this.byVariables.set(key, e);
       return ok(e);
@@ -970,10 +974,8 @@ export function createCelEnv(ext?: CelExtension): Result<CelEnv> {
   try {
     base = new Environment(ENV_OPTIONS);
     const lib = builtins();
-    for (const [name, ctor] of lib.types) {
-      base.registerType(name, ctor);
-      OWN_CLASSES.set(name, ctor);
-    }
+    for (const [name, ctor] of lib.types) base.registerType(name, ctor);
+    envClasses.set(base, new Map(lib.types));
     for (const f of lib.fns) base.registerFunction(f.sig, own(f.fn));
     for (const o of lib.ops) base.registerOperator(o.sig, o.fn);
   } catch (e) {
