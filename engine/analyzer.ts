@@ -253,7 +253,8 @@ function storeFacts(store: FactStore): FactSource {
       for (const gvr of store.gvrs()) {
         if (gvr.group !== group || (version !== '*' && gvr.version !== version)) continue;
         if (name !== undefined) {
-          const nsList = namespace === '*' ? [...new Set(store.list(gvr).map((o) => o.metadata?.namespace ?? ''))] : [namespace];
+          // By name in every namespace: one lookup per namespace that has such objects.
+          const nsList = namespace === '*' ? store.namespacesOf(gvr) : [namespace];
           for (const ns of nsList) {
             const o = store.get(gvr, ns || undefined, name);
             if (o && o.kind === kind) out.push(o);

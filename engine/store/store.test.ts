@@ -231,6 +231,20 @@ describe('namespaces', () => {
   });
 });
 
+describe('namespacesOf', () => {
+  it('names the namespaces holding objects of one GVR, and forgets emptied ones', () => {
+    const s = new FactStore();
+    s.upsert(PODS, pod('a', 'p'));
+    s.upsert(PODS, pod('b', 'q'));
+    s.upsert(NSS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c' } });
+    expect(s.namespacesOf(PODS).sort()).toEqual(['a', 'b']);
+    expect(s.namespacesOf(NSS)).toEqual(['']);
+    s.delete(PODS, 'a', 'p');
+    expect(s.namespacesOf(PODS)).toEqual(['b']);
+    expect(s.namespacesOf('v1/configmaps')).toEqual([]);
+  });
+});
+
 describe('selecting', () => {
   const target: ScopeTarget = {
     group: 'apps',

@@ -196,6 +196,13 @@ export class FactStore {
     return this.buckets.get(gvrKey(g))?.objects.get(namespacedKey(namespace, name));
   }
 
+  /** Namespaces holding objects of a GVR ('' for cluster-scoped objects). */
+  namespacesOf(gvr: GvrLike): string[] {
+    const g = toGvr(gvr);
+    const b = g ? this.buckets.get(gvrKey(g)) : undefined;
+    return b ? [...b.byNs.keys()] : [];
+  }
+
   /** Objects of a GVR, in one namespace when given ('' lists the cluster-scoped ones). */
   list(gvr: GvrLike, namespace?: string): KubeObject[] {
     const g = toGvr(gvr);
