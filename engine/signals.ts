@@ -9,6 +9,7 @@ import type { Gvk, Gvr, KubeObject } from './model.js';
 import type { SignalKind } from './pack/types.js';
 import { formatApiVersion, parseApiVersion } from './gvr.js';
 import { rec } from './json.js';
+import { ciliumEndpointLabels, isKubernetesSource, parseCiliumLabel } from './cilium.js';
 
 export type { SignalKind };
 export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission', 'message'];
@@ -71,7 +72,7 @@ export interface EventSignal extends SignalCommon {
 export interface FlowEndpoint {
   namespace: string;
   pod: string;
-  /** k8s-sourced labels, without Cilium's `k8s:` prefix. */
+  /** The pod's Kubernetes labels, without Cilium's source prefix and pseudo-labels (engine/cilium.ts). */
   labels: Record<string, string>;
   /** Labels of the endpoint's namespace, when Cilium reports them. */
   namespaceLabels: Record<string, string>;
@@ -256,51 +257,16 @@ function enumName(v: unknown, names: readonly string[]): string {
   return '';
 }
 
-/** Cilium's label prefix for the labels of an endpoint's namespace. */
-const NS_PREFIX = 'io.cilium.k8s.namespace.labels.';
-
-/** Cilium labels are `source:key=value` strings; the k8s ones describe the pod. */
-function ciliumLabels(v: unknown): { labels: Record<string, string>; namespaceLabels: Record<string, string>; reserved: string[] } {
-  const labels: Record<string, string> = {};
-  const namespaceLabels: Record<string, string> = {};
-  const reserved: string[] = [];
-  if (!Array.isArray(v)) {
-    // Already a map (a normalized flow replayed through the normalizer).
-    const r = rec(v);
-    if (r) for (const [k, x] of Object.entries(r).slice(0, MAX_LABELS)) if (typeof x === 'string') labels[k] = x;
-    return { labels, namespaceLabels, reserved };
-  }
-  for (const raw of v.slice(0, MAX_LABELS)) {
-    if (typeof raw !== 'string') continue;
-    const colon = raw.indexOf(':');
-    const source = colon >= 0 ? raw.slice(0, colon) : '';
-    const rest = colon >= 0 ? raw.slice(colon + 1) : raw;
-    const eq = rest.indexOf('=');
-    const key = eq >= 0 ? rest.slice(0, eq) : rest;
-    const value = eq >= 0 ? rest.slice(eq + 1) : '';
-    if (source === 'reserved') {
-      reserved.push(key);
-      continue;
-    }
-    if (source !== 'k8s' && source !== '' && source !== 'any') continue;
-    if (key.startsWith(NS_PREFIX)) namespaceLabels[key.slice(NS_PREFIX.length)] = value;
-    else if (!key.startsWith('io.cilium.k8s.policy.')) labels[key] = value;
-  }
-  return { labels, namespaceLabels, reserved };
-}
-
 function endpoint(v: unknown, ip: string): FlowEndpoint {
   const e = rec(v) ?? {};
-  const { labels, namespaceLabels, reserved } = ciliumLabels(e.labels);
+  // Hubble's `source:key=value` list, or a map (a normalized flow replayed through here).
+  const own = ciliumEndpointLabels(e.labels, MAX_LABELS);
+  const { labels, reserved } = own;
   // runtime/hubble's NormalizedFlow keeps reserved identities and Cilium metadata apart.
   if (Array.isArray(e.reserved)) for (const r of e.reserved.slice(0, MAX_LABELS)) if (typeof r === 'string' && !reserved.includes(r)) reserved.push(r);
-  const meta = rec(e.meta);
-  if (meta) {
-    for (const [k, x] of Object.entries(meta).slice(0, MAX_LABELS)) {
-      if (typeof x === 'string' && k.startsWith(NS_PREFIX)) namespaceLabels[k.slice(NS_PREFIX.length)] = x;
-    }
-  }
-  const namespace = str(e.namespace) || labels['io.kubernetes.pod.namespace'] || str(meta?.['io.kubernetes.pod.namespace']) || '';
+  const meta = rec(e.meta) ? ciliumEndpointLabels(e.meta, MAX_LABELS) : undefined;
+  const namespaceLabels = meta ? { ...own.namespaceLabels, ...meta.namespaceLabels } : own.namespaceLabels;
+  const namespace = str(e.namespace) || str(own.namespace) || str(meta?.namespace);
   const workloads = Array.isArray(e.workloads) ? e.workloads : e.workload ? [e.workload] : [];
   const w = rec(workloads[0]);
   const podName = str(pick(e, 'podName', 'pod_name', 'pod'));
@@ -327,13 +293,13 @@ function policyRefs(v: unknown): FlowPolicyRef[] {
     let namespace = str(r.namespace);
     // Older Hubble versions leave kind empty and describe the origin in labels.
     if (Array.isArray(r.labels)) {
-      for (const l of r.labels) {
-        if (typeof l !== 'string') continue;
-        const m = /^(?:k8s:)?io\.cilium\.k8s\.policy\.(derived-from|name|namespace)=(.*)$/.exec(l);
-        if (!m) continue;
-        if (m[1] === 'derived-from' && !kind) kind = str(m[2]);
-        if (m[1] === 'name' && !name) name = str(m[2]);
-        if (m[1] === 'namespace' && !namespace) namespace = str(m[2]);
+      for (const raw of r.labels.slice(0, MAX_LABELS)) {
+        if (typeof raw !== 'string') continue;
+        const l = parseCiliumLabel(raw);
+        if (!isKubernetesSource(l.source)) continue;
+        if (l.key === 'io.cilium.k8s.policy.derived-from' && !kind) kind = str(l.value);
+        if (l.key === 'io.cilium.k8s.policy.name' && !name) name = str(l.value);
+        if (l.key === 'io.cilium.k8s.policy.namespace' && !namespace) namespace = str(l.value);
       }
     }
     if (name && out.length < MAX_POLICIES) out.push({ name, namespace, kind });

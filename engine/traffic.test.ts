@@ -180,9 +180,10 @@ describe('evaluateTraffic', () => {
     expect(validateNetworkDetails(bad.details)).toEqual(['isolates must be a boolean', 'rules must be a list']);
   });
 
-  it('Hubble endpoints: label sources and pseudo-labels are dropped', () => {
+  it('Hubble endpoints: label sources and pseudo-labels are dropped from labels (engine/cilium.ts)', () => {
     const e = podEndpoint('web', ['k8s:app=api', 'k8s:io.kubernetes.pod.namespace=web', 'k8s:io.cilium.k8s.policy.serviceaccount=api', 'reserved:host']);
-    expect(e).toEqual({ kind: 'pod', namespace: 'web', labels: { app: 'api' } });
+    // Cilium's service-account pseudo-label names the pod's service account.
+    expect(e).toEqual({ kind: 'pod', namespace: 'web', labels: { app: 'api' }, serviceAccount: 'api' });
   });
 });
 

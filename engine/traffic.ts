@@ -38,6 +38,7 @@ import {
   CLUSTER_ENTITIES,
 } from './network.js';
 import { matchesSelector } from './selector.js';
+import { ciliumEndpointLabels } from './cilium.js';
 import { parseIP } from './expr/net.js';
 
 export type { TrafficEndpoint } from './network.js';
@@ -490,22 +491,16 @@ export function resolveEndpoint(a: AnalyzerLike, text: string): EndpointResult {
   return { ok: true, endpoint: podEndpointOf(w, nsLabels) };
 }
 
-/** A pod endpoint from a namespace and labels as Hubble reports them (`k8s:app=web` or a map). */
+/**
+ * A pod endpoint from a namespace and labels as Hubble reports them (`k8s:app=web` or a
+ * map), read by engine/cilium.ts: Cilium's namespace-label and service-account
+ * pseudo-labels fill those fields, and the namespace when none is given.
+ */
 export function podEndpoint(namespace: string, labels: readonly string[] | Readonly<Record<string, string>>, name?: string): TrafficEndpoint {
-  const out: Record<string, string> = {};
-  const put = (k: string, v: string): void => {
-    const key = k.startsWith('k8s:') || k.startsWith('any:') ? k.slice(4) : k;
-    if (key.includes(':') || key.startsWith('io.kubernetes.pod.') || key.startsWith('io.cilium.k8s.')) return;
-    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-  };
-  if (Array.isArray(labels)) {
-    for (const l of labels as readonly string[]) {
-      const eq = l.indexOf('=');
-      if (eq > 0) put(l.slice(0, eq), l.slice(eq + 1));
-      else put(l, '');
-    }
-  } else for (const [k, v] of Object.entries(labels)) put(k, v as string);
-  const e: TrafficEndpoint = { kind: 'pod', namespace, labels: out };
+  const c = ciliumEndpointLabels(labels);
+  const e: TrafficEndpoint = { kind: 'pod', namespace: namespace || c.namespace, labels: c.labels };
+  if (Object.keys(c.namespaceLabels).length > 0) e.namespaceLabels = c.namespaceLabels;
+  if (c.serviceAccount) e.serviceAccount = c.serviceAccount;
   if (name) e.name = name;
   return e;
 }
