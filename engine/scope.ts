@@ -146,26 +146,59 @@ function directView(t: ScopeTarget): View {
   };
 }
 
-/** Undefined when the target creates no pods (no podLabels) or is itself a Pod. */
-function podsView(t: ScopeSubject): View | undefined {
-  if (t.podLabels === undefined || isPodKind(t.group, t.kind)) return undefined;
-  return {
+/** What a Pod target is built from: a Pod, a pod a controller creates, or a pod seen in a flow. */
+export interface PodTargetInit {
+  namespace: string;
+  labels: Record<string, string>;
+  /** The namespace's labels, as the caller knows them (taken as given). */
+  namespaceLabels: Record<string, string>;
+  /** '' (the default) when unknown. */
+  name?: string;
+  /** Default none. */
+  annotations?: Record<string, string>;
+  operation?: string;
+}
+
+/**
+ * The scope target a Pod is evaluated as: core/v1 Pod served as `pods`, whose pods'
+ * labels are its own. The one place a Pod target is built (the stage helpers, traffic
+ * evaluation and a controller's pods all use it).
+ */
+export function podScopeTarget(p: PodTargetInit): ScopeSubject {
+  const t: ScopeSubject = {
     group: '',
     version: 'v1',
     kind: 'Pod',
     resource: 'pods',
-    name: t.name + '-',
-    generatedName: true,
-    namespace: t.namespace ? t.namespace : undefined,
-    isNamespace: false,
-    labels: t.podLabels,
-    annotations: t.podAnnotations ?? EMPTY,
-    namespaceLabels: t.namespaceLabels ?? EMPTY,
-    // Creating or updating a controller is what makes it create pods; other operations
-    // (DELETE, CONNECT) reach its pods as themselves.
-    operation: podOperation(t.operation),
-    noun: 'pod labels',
+    name: p.name ?? '',
+    namespace: p.namespace,
+    labels: p.labels,
+    annotations: p.annotations ?? {},
+    namespaceLabels: p.namespaceLabels,
+    podLabels: p.labels,
   };
+  if (p.operation !== undefined) t.operation = p.operation;
+  return t;
+}
+
+/** Undefined when the target creates no pods (no podLabels) or is itself a Pod. */
+function podsView(t: ScopeSubject): View | undefined {
+  if (t.podLabels === undefined || isPodKind(t.group, t.kind)) return undefined;
+  const init: PodTargetInit = {
+    // Pods of a controller are named `<controller>-<generated>`: `name` is their prefix.
+    name: t.name + '-',
+    namespace: t.namespace ?? '',
+    labels: t.podLabels,
+    namespaceLabels: t.namespaceLabels ?? EMPTY,
+    annotations: t.podAnnotations ?? EMPTY,
+  };
+  // Creating or updating a controller is what makes it create pods; other operations
+  // (DELETE, CONNECT) reach its pods as themselves.
+  const op = podOperation(t.operation);
+  if (op !== undefined) init.operation = op;
+  const v = directView(podScopeTarget(init));
+  v.generatedName = true;
+  return v;
 }
 
 function podOperation(op: string | undefined): string | undefined {

@@ -19,7 +19,7 @@
 // allowed when both directions allow it.
 import type { Applicable } from './store/constraints.js';
 import type { Constraint, KubeObject, LabelSelector, SourceRef, Workload, WorkloadPort } from './model.js';
-import type { ScopeSubject } from './scope.js';
+import { podScopeTarget, type ScopeSubject } from './scope.js';
 import {
   type NetworkAction,
   type NetworkDetails,
@@ -170,7 +170,7 @@ function portLabel(p: ResolvedPort): string {
 function podTarget(e: Extract<TrafficEndpoint, { kind: 'pod' }>, ctx: TrafficContext): ScopeSubject {
   const ns = { ...(ctx.namespaceLabels?.(e.namespace) ?? {}), ...(e.namespaceLabels ?? {}), 'kubernetes.io/metadata.name': e.namespace };
   const name = e.name?.includes('/') ? (e.name.split('/')[1] ?? '') : (e.name ?? '');
-  return { group: '', version: 'v1', kind: 'Pod', name, namespace: e.namespace, labels: { ...e.labels }, annotations: {}, namespaceLabels: ns };
+  return podScopeTarget({ name, namespace: e.namespace, labels: { ...e.labels }, namespaceLabels: ns });
 }
 
 interface Candidate {

@@ -8,7 +8,7 @@ import type { ConstraintIndex } from '../store/constraints.js';
 import type { FactStore, SelectingOptions } from '../store/store.js';
 import { OWNER_RESOURCES, objectTarget, workloadFromObject, workloadTarget, type WorkloadIndex } from '../store/workloads.js';
 import { parseApiVersion } from '../gvr.js';
-import type { ScopeSubject } from '../scope.js';
+import { podScopeTarget, type ScopeSubject } from '../scope.js';
 import type { Signal } from '../signals.js';
 
 /** The three indices every stage reads; an Analyzer is one. */
@@ -161,17 +161,7 @@ export class FactView {
   }
 
   podTarget(namespace: string, labels: Record<string, string>, name = ''): ScopeSubject {
-    return {
-      group: '',
-      version: 'v1',
-      kind: 'Pod',
-      name,
-      namespace,
-      labels,
-      annotations: {},
-      namespaceLabels: this.namespaceLabels(namespace),
-      podLabels: labels,
-    };
+    return podScopeTarget({ namespace, labels, name, namespaceLabels: this.namespaceLabels(namespace) });
   }
 
   workloadTarget(w: Workload, operation?: string): ScopeSubject {
