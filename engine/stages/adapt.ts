@@ -54,6 +54,7 @@ export class AdaptStage {
   private readonly fallback: CompiledAdapter[];
   /** GVR/kind -> the adapter rules offered such objects (computed once per key). */
   private readonly offered = new Map<string, CompiledAdapter[]>();
+  private readonly offeredByGvr = new WeakMap<Gvr, Map<string | undefined, CompiledAdapter[]>>();
   private readonly runner: RuleRunner<CompiledAdapter>;
   readonly stats: AdaptStats = { objects: 0, engineMs: 0, emitMs: 0 };
 
@@ -88,15 +89,23 @@ export class AdaptStage {
   }
 
   private rulesFor(gvr: Gvr, kind: string | undefined): CompiledAdapter[] {
+    // The store hands out one GVR object per resource, so most lookups hit by identity
+    // without building a key (this runs for every stored object on a full re-adapt).
+    let byKind = this.offeredByGvr.get(gvr);
+    if (!byKind) this.offeredByGvr.set(gvr, (byKind = new Map()));
+    let rules = byKind.get(kind);
+    if (rules) return rules;
     const key = `${gvr.group}/${gvr.version}/${gvr.resource}/${kind ?? ''}`;
-    let rules = this.offered.get(key);
+    rules = this.offered.get(key);
     if (!rules) {
       rules = this.adapters.filter((a) => matchesGvr(a, gvr, kind));
       if (rules.length === 0) rules = this.fallback.filter((a) => matchesGvr(a, gvr, kind));
       this.offered.set(key, rules);
     }
+    byKind.set(kind, rules);
     return rules;
   }
+
 
   /**
    * Adapt without awaiting, which every object whose conditions compile allows; undefined
