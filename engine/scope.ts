@@ -162,7 +162,7 @@ export interface PodTargetInit {
 /**
  * The scope target a Pod is evaluated as: core/v1 Pod served as `pods`, whose pods'
  * labels are its own. The one place a Pod target is built (the stage helpers, traffic
- * evaluation and a controller's pods all use it).
+ * evaluation, a controller's pods and the namespace report's new-Pod probe all use it).
  */
 export function podScopeTarget(p: PodTargetInit): ScopeSubject {
   const t: ScopeSubject = {

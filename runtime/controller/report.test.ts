@@ -63,6 +63,27 @@ describe('buildReport', () => {
     expect(buildReport(a, 'empty')).toBeUndefined();
   });
 
+  it('a cluster-wide constraint reaches a namespace with no workloads when it would apply to a plain new Pod there', async () => {
+    const a = await analyzer([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'a' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'data', labels: { team: 'b' } } },
+      {
+        apiVersion: 'kyverno.io/v1',
+        kind: 'ClusterPolicy',
+        metadata: { name: 'team-a-labels' },
+        spec: { validationFailureAction: 'Enforce', rules: [{ name: 'r', match: { any: [{ resources: { kinds: ['Pod'], namespaceSelector: { matchLabels: { team: 'a' } } } }] }, validate: { message: 'm', pattern: { metadata: { labels: { app: '?*' } } } } }] },
+      },
+      { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy', metadata: { name: 'shop-ingress' }, spec: { endpointSelector: { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'shop' } }, ingress: [{}] } },
+    ]);
+    const r = buildReport(a, 'shop');
+    const got = r!.entries.map((e) => [e.source.kind, e.source.name, e.appliesTo]).sort((x, y) => (x[1]! < y[1]! ? -1 : 1));
+    expect(got).toEqual([
+      ['CiliumClusterwideNetworkPolicy', 'shop-ingress', 'the namespace (no workloads yet)'],
+      ['ClusterPolicy', 'team-a-labels', 'the namespace (no workloads yet)'],
+    ]);
+    expect(buildReport(a, 'data')).toBeUndefined();
+  });
+
   it('cuts detail, then the least severe entries, to stay under the size limit', async () => {
     const objs: unknown[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'big' } }, deploy('big', 'w', { app: 'w' })];
     for (let i = 0; i < 200; i++) {

@@ -2,9 +2,9 @@
 // which of its workloads each applies to and why, severity counts, and a machine-readable
 // copy. Pure over the analyzer's indices; the writer decides when to persist it, and the
 // read API serves the same content from any replica.
-import type { Constraint, RemediationStep, ScopeTarget, Severity } from '../../engine/model.js';
+import type { Constraint, RemediationStep, Severity } from '../../engine/model.js';
 import type { Analyzer } from '../../engine/analyzer.js';
-import { scopeApplies } from '../../engine/scope.js';
+import { podScopeTarget, scopeApplies } from '../../engine/scope.js';
 import { workloadKey } from '../../engine/store/workloads.js';
 
 export const REPORT_SCHEMA = 'potoo.io/constraint-report/v1';
@@ -134,17 +134,8 @@ export function namespaceConstraints(analyzer: Analyzer, namespace: string): Nam
     }
   }
   for (const c of analyzer.constraints.byNamespace(namespace)) get(c).namespaceWide = true;
-  const probe: ScopeTarget = {
-    group: '',
-    version: 'v1',
-    kind: 'Pod',
-    name: '',
-    namespace,
-    labels: {},
-    annotations: {},
-    namespaceLabels: analyzer.store.namespaceLabels(namespace) ?? {},
-    podLabels: {},
-  };
+  // A plain new Pod there: no name, labels or annotations.
+  const probe = podScopeTarget({ namespace, labels: {}, namespaceLabels: analyzer.store.namespaceLabels(namespace) ?? {} });
   for (const c of analyzer.constraints.clusterWideConstraints()) {
     if (byId.has(c.id)) continue;
     if (scopeApplies(c.scope, probe)) get(c).namespaceWide = true;
