@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ciliumEndpointLabels, formatCiliumLabel, parseCiliumLabel, type CiliumLabel } from './cilium.js';
+import { ciliumEndpointLabels, ciliumLabelMap, formatCiliumLabel, parseCiliumLabel, type CiliumLabel } from './cilium.js';
 import { flowSignal } from './signals.js';
 import { podEndpoint } from './traffic.js';
 
@@ -187,5 +187,24 @@ describe('the two callers read the same labels', () => {
     expect(r.signal.destination).toMatchObject({ namespace: 'web', labels: { app: 'api' }, namespaceLabels: { team: 't' }, reserved: [] });
     expect(e).toEqual({ kind: 'pod', namespace: 'web', labels: { app: 'api' }, namespaceLabels: { team: 't' }, serviceAccount: 'api' });
     expect(r.signal.namespace).toBe('web');
+  });
+});
+
+describe('ciliumLabelMap', () => {
+  it('plain keys, except one a map reader would take a source from', () => {
+    const got = ciliumLabelMap({ app: 'web', 'reserved.example.com/team': 'a', $x: '1', 'a:b': 'c', 'app.kubernetes.io/name': 'n' });
+    expect(got).toEqual({ app: 'web', 'k8s:reserved.example.com/team': 'a', 'k8s:$x': '1', 'k8s:a:b': 'c', 'app.kubernetes.io/name': 'n' });
+  });
+
+  it('is read back as the same pod labels, whatever the labels', () => {
+    const key = fc.oneof(k8sKey, fc.string({ minLength: 1 }), fc.constantFrom('__proto__', 'reserved.x', '$', ':', 'k8s:a', 'reserved:'));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...POD_SOURCES), key, fc.string()), { maxLength: 6 }), (entries) => {
+        const labels = ciliumEndpointLabels(entries.map(([s, k, v]) => formatCiliumLabel({ source: s, key: k, value: v }))).labels;
+        const back = ciliumEndpointLabels(ciliumLabelMap(labels));
+        expect(back.labels).toEqual(labels);
+        expect(back).toMatchObject({ reserved: [], namespaceLabels: {}, namespace: '', serviceAccount: '' });
+      }),
+    );
   });
 });

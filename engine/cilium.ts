@@ -135,3 +135,19 @@ export function ciliumEndpointLabels(input: unknown, limit = Infinity): CiliumEn
   }
   return out;
 }
+
+/**
+ * Pod labels (as ciliumEndpointLabels returns them) as a map that ciliumEndpointLabels
+ * reads back as the same labels: plain keys, except a key a map reader would take a
+ * source from (`reserved.example.com/team`, one starting with `$` or holding a `:`),
+ * which is written with the source `k8s:`. For maps handed on to be read again (a
+ * flow runtime/hubble normalized, replayed through engine/signals.ts).
+ */
+export function ciliumLabelMap(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    const l = entryLabel(k, v);
+    put(out, l.source === CILIUM_SOURCE.unspec && l.key === k ? k : `${CILIUM_SOURCE.k8s}:${k}`, v);
+  }
+  return out;
+}

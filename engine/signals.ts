@@ -78,6 +78,8 @@ export interface FlowEndpoint {
   namespaceLabels: Record<string, string>;
   /** Cilium reserved identities (`world`, `host`, `kube-apiserver`, ...). */
   reserved: string[];
+  /** The pod's service account, from Cilium's `io.cilium.k8s.policy.serviceaccount`; '' when not reported. */
+  serviceAccount: string;
   ip: string;
   identity: number;
   /** The owning workload Cilium reports (e.g. Deployment web), or null. */
@@ -262,11 +264,15 @@ function endpoint(v: unknown, ip: string): FlowEndpoint {
   // Hubble's `source:key=value` list, or a map (a normalized flow replayed through here).
   const own = ciliumEndpointLabels(e.labels, MAX_LABELS);
   const { labels, reserved } = own;
-  // runtime/hubble's NormalizedFlow keeps reserved identities and Cilium metadata apart.
+  // runtime/hubble's NormalizedFlow keeps reserved identities, namespace labels and the
+  // service account apart (older ones: Cilium's pseudo-labels in `meta`).
   if (Array.isArray(e.reserved)) for (const r of e.reserved.slice(0, MAX_LABELS)) if (typeof r === 'string' && !reserved.includes(r)) reserved.push(r);
   const meta = rec(e.meta) ? ciliumEndpointLabels(e.meta, MAX_LABELS) : undefined;
-  const namespaceLabels = meta ? { ...own.namespaceLabels, ...meta.namespaceLabels } : own.namespaceLabels;
+  const nsLabels = rec(e.namespaceLabels);
+  const given = nsLabels ? stringMap(nsLabels, MAX_LABELS) : undefined;
+  const namespaceLabels = meta || given ? { ...own.namespaceLabels, ...meta?.namespaceLabels, ...given } : own.namespaceLabels;
   const namespace = str(e.namespace) || str(own.namespace) || str(meta?.namespace);
+  const serviceAccount = str(e.serviceAccount) || str(own.serviceAccount) || str(meta?.serviceAccount);
   const workloads = Array.isArray(e.workloads) ? e.workloads : e.workload ? [e.workload] : [];
   const w = rec(workloads[0]);
   const podName = str(pick(e, 'podName', 'pod_name', 'pod'));
@@ -276,10 +282,20 @@ function endpoint(v: unknown, ip: string): FlowEndpoint {
     labels,
     namespaceLabels,
     reserved,
+    serviceAccount,
     ip: ip || str(e.ip),
     identity: num(e.identity),
     workload: w && str(w.name) ? { kind: str(w.kind), name: str(w.name) } : null,
   };
+}
+
+/** A map's string entries (at most `limit`), keys taken as they are (`__proto__` too). */
+function stringMap(v: Record<string, unknown>, limit: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v).slice(0, limit)) {
+    if (typeof x === 'string') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function policyRefs(v: unknown): FlowPolicyRef[] {

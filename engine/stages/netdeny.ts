@@ -21,6 +21,8 @@ export interface TrafficEndpoint {
   pod: string;
   labels: Record<string, string>;
   namespaceLabels: Record<string, string>;
+  /** The pod's service account as the flow reports it; '' or absent when it does not. */
+  serviceAccount?: string;
   ip: string;
   /** False for IPs outside the cluster and Cilium reserved identities (world, host). */
   isPod: boolean;
@@ -54,6 +56,7 @@ function endpointOf(e: FlowSignal['source'], view: FactView): TrafficEndpoint {
     pod: e.pod,
     labels: e.labels,
     namespaceLabels: { ...view.namespaceLabels(e.namespace), ...e.namespaceLabels },
+    serviceAccount: e.serviceAccount,
     ip: e.ip,
     isPod,
   };

@@ -12,10 +12,10 @@ function endpointOf(e: FlowEndpoint, view: FactView): TrafficEndpoint {
   const w = e.pod ? view.workloadOf(e.namespace, 'Pod', e.pod) : undefined;
   const out: TrafficEndpoint = { kind: 'pod', namespace: e.namespace, labels: e.labels, namespaceLabels: e.namespaceLabels };
   if (e.pod) out.name = e.pod;
-  if (w) {
-    out.ports = w.ports;
-    if (w.serviceAccountName) out.serviceAccount = w.serviceAccountName;
-  }
+  if (w) out.ports = w.ports;
+  // The service account Cilium reported for the flow (what it enforced with), else the workload's.
+  const sa = e.serviceAccount || w?.serviceAccountName;
+  if (sa) out.serviceAccount = sa;
   return out;
 }
 

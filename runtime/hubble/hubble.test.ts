@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DedupeWindow } from './dedupe.js';
 import { affectedEndpoint, flowHead, flowKey, normalizeFlow, wireFlowKey } from './normalize.js';
 import { requestMatches } from './observer-server.js';
+import { ciliumEndpointLabels } from '../../engine/cilium.js';
+import { flowSignal, type FlowEndpoint as SignalEndpoint } from '../../engine/signals.js';
 import { fromTimestamp, packageDefinition, toTimestamp, type WireEndpoint, type WireFlow, type WirePolicy } from './proto.js';
 
 describe('Hubble proto subset', () => {
@@ -57,6 +59,8 @@ const name = fc.constantFrom('', 'a', 'b', 'api', 'frontend');
 const label = fc.oneof(
   fc.constantFrom('reserved:world', 'reserved:host', 'reserved:kube-apiserver', 'reserved:unmanaged=', 'reserved:x=y', 'reserved:=x', 'reserved:', 'reserved'),
   fc.constantFrom('k8s:app=api', 'k8s:io.cilium.k8s.policy.serviceaccount=sa', 'cidr:1.2.3.4/32', 'app=x', ':odd', ''),
+  // The namespace from Cilium's pseudo-label, reserved short forms, sources a selector leaves open.
+  fc.constantFrom('k8s:io.kubernetes.pod.namespace=a', 'any:io.kubernetes.pod.namespace=b', '$host', 'reserved.world', 'any:app=x', 'unspec:tier=y'),
   fc.string({ maxLength: 12 }),
 );
 const endpointArb: fc.Arbitrary<WireEndpoint> = fc.record(
@@ -121,6 +125,92 @@ describe('dedupe key from the wire flow', () => {
         // Without a head it computes the same (time aside when the flow has none: "now").
         if (f.time?.seconds !== undefined) expect(normalizeFlow(f)).toEqual(n);
       }),
+    );
+  });
+});
+
+// The live stream hands runtime/controller a NormalizedFlow, which the correlate stage
+// reads with engine/signals.ts flowSignal; `potoo explain --flow` hands flowSignal
+// Hubble's JSON. Either way the endpoint must come out the same.
+describe('an endpoint from the live stream is the endpoint flowSignal reads from Hubble JSON', () => {
+  const signalOf = (f: unknown): { source: SignalEndpoint; destination: SignalEndpoint; namespace: string } => {
+    const r = flowSignal(f);
+    if (!r.ok) throw new Error(r.error);
+    return { source: r.signal.source, destination: r.signal.destination, namespace: r.signal.namespace };
+  };
+  const bothWays = (f: WireFlow): ReturnType<typeof signalOf> => {
+    const direct = signalOf(f);
+    expect(signalOf(normalizeFlow(f))).toEqual(direct);
+    return direct;
+  };
+
+  it('k8s, any and unspec labels, pseudo-labels, reserved identities in every spelling', () => {
+    const source: WireEndpoint = {
+      identity: 4242,
+      pod_name: 'web-1',
+      workloads: [{ kind: 'Deployment', name: 'web' }],
+      labels: [
+        'k8s:app=web',
+        'any:tier=frontend',
+        'unspec:track=stable',
+        'k8s:reserved.example.com/team=payments',
+        'k8s:io.kubernetes.pod.namespace=shop',
+        'k8s:io.cilium.k8s.namespace.labels.team=a',
+        'k8s:io.cilium.k8s.policy.serviceaccount=web-sa',
+        'k8s:io.cilium.k8s.policy.cluster=default',
+        'k8s:io.kubernetes.pod.name=web-1',
+        'container:id=abc',
+      ],
+    };
+    const destination: WireEndpoint = { identity: 2, labels: ['reserved:world', '$host', 'reserved.kube-apiserver', 'reserved:=remote-node', 'reserved:world', 'cidr:1.2.3.4/32'] };
+    const f: WireFlow = { verdict: 'DROPPED', traffic_direction: 'EGRESS', IP: { source: '10.0.0.1', destination: '1.2.3.4' }, l4: { TCP: { destination_port: 443 } }, source, destination };
+    const got = bothWays(f);
+    expect(got.source).toEqual({
+      namespace: 'shop',
+      pod: 'web-1',
+      labels: { app: 'web', tier: 'frontend', track: 'stable', 'reserved.example.com/team': 'payments' },
+      namespaceLabels: { team: 'a' },
+      reserved: [],
+      serviceAccount: 'web-sa',
+      ip: '10.0.0.1',
+      identity: 4242,
+      workload: { kind: 'Deployment', name: 'web' },
+    });
+    expect(got.destination).toMatchObject({ namespace: '', labels: {}, reserved: ['world', 'host', 'kube-apiserver', 'remote-node'], serviceAccount: '' });
+    expect(got.namespace).toBe('shop');
+
+    // The normalized flow itself says the same.
+    const n = normalizeFlow(f)!;
+    expect(n.source).toMatchObject({ namespace: 'shop', namespaceLabels: { team: 'a' }, serviceAccount: 'web-sa', reserved: [] });
+    // A key that would read as naming a source keeps its `k8s:` (engine/cilium.ts ciliumLabelMap).
+    expect(n.source.labels).toEqual({ app: 'web', tier: 'frontend', track: 'stable', 'k8s:reserved.example.com/team': 'payments' });
+    expect(n.destination.reserved).toEqual(['world', 'host', 'kube-apiserver', 'remote-node']);
+  });
+
+  it('for any labels, with or without the endpoint namespace', () => {
+    const anyLabel = fc.oneof(
+      label,
+      fc.constantFrom('k8s:reserved.x=1', 'any:$odd=2', 'k8s:a:b=c', 'k8s:__proto__=p', 'k8s:io.cilium.k8s.namespace.labels.team=t', 'any:io.cilium.k8s.namespace.labels.__proto__=q', 'any:io.cilium.k8s.policy.serviceaccount=other', 'reserved:=health'),
+      fc.tuple(fc.constantFrom('k8s', 'any', 'unspec', 'reserved', 'container', '', '$'), fc.string({ maxLength: 6 }), fc.string({ maxLength: 4 })).map(([s, k, v]) => `${s}${s && s !== '$' ? ':' : ''}${k}=${v}`),
+    );
+    const ep: fc.Arbitrary<WireEndpoint> = fc.record({ namespace: fc.constantFrom('', 'shop'), pod_name: fc.constantFrom('', 'p'), labels: fc.array(anyLabel, { maxLength: 8 }) }, { requiredKeys: ['labels'] });
+    fc.assert(
+      fc.property(ep, ep, fc.constantFrom('INGRESS', 'EGRESS'), (source, destination, dir) => {
+        const f: WireFlow = { verdict: 'DROPPED', traffic_direction: dir, source, destination };
+        const got = bothWays(f);
+        // And the normalized endpoint's fields are the ones Cilium's labels give.
+        const n = normalizeFlow(f)!;
+        for (const [wire, norm, sig] of [[source, n.source, got.source], [destination, n.destination, got.destination]] as const) {
+          const c = ciliumEndpointLabels(wire.labels);
+          expect(norm.reserved).toEqual(c.reserved);
+          expect(norm.namespaceLabels).toEqual(c.namespaceLabels);
+          expect(norm.serviceAccount ?? '').toBe(c.serviceAccount);
+          expect(norm.namespace ?? '').toBe(wire.namespace || c.namespace);
+          expect(ciliumEndpointLabels(norm.labels).labels).toEqual(c.labels);
+          expect(sig.labels).toEqual(c.labels);
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -2,17 +2,29 @@
 // Kubernetes-shaped labels, one protocol/port view, and the policies Cilium named.
 // Tolerant by design: any field may be missing (proto3), enums may arrive as numbers a
 // newer Cilium added, and a flow for a pod that no longer exists is still a flow.
+import { ciliumEndpointLabels, ciliumLabelMap } from '../../engine/cilium.js';
+import { MAX_LABELS } from '../../engine/signals.js';
 import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePolicy, type WirePorts } from './proto.js';
 
+// An endpoint's Cilium labels are read by engine/cilium.ts (ciliumEndpointLabels), as
+// engine/signals.ts reads them when handed Hubble's JSON: the normalized endpoint, read
+// there again, is the endpoint the raw flow gives.
 export interface FlowEndpoint {
+  /** The endpoint's namespace, else Cilium's `io.kubernetes.pod.namespace` label. */
   namespace?: string;
   podName?: string;
-  /** Kubernetes labels of the pod (Cilium's `k8s:` labels, minus its own bookkeeping). */
+  /**
+   * Kubernetes labels of the pod (sources k8s, any and unspec, minus Cilium's
+   * pseudo-labels), keyed as ciliumLabelMap writes them: a plain key, or `k8s:key` for a
+   * key that would otherwise read as naming a source (`reserved.example.com/team`).
+   */
   labels: Record<string, string>;
-  /** Cilium's reserved identities when the peer is not a pod: world, host, kube-apiserver, remote-node... */
+  /** Cilium's reserved identities when the peer is not a pod: world, host, kube-apiserver, remote-node... (each once). */
   reserved: string[];
-  /** Cilium metadata labels (io.cilium.k8s.*: service account, namespace labels, cluster). */
-  meta: Record<string, string>;
+  /** Labels of the pod's namespace, from Cilium's `io.cilium.k8s.namespace.labels.*`. */
+  namespaceLabels: Record<string, string>;
+  /** From Cilium's `io.cilium.k8s.policy.serviceaccount`. */
+  serviceAccount?: string;
   workload?: { kind: string; name: string };
   identity?: number;
   ip?: string;
@@ -72,32 +84,18 @@ const VERDICTS: Record<number, string> = { 0: 'VERDICT_UNKNOWN', 1: 'FORWARDED',
 const DIRECTIONS: Record<number, string> = { 0: 'TRAFFIC_DIRECTION_UNKNOWN', 1: 'INGRESS', 2: 'EGRESS' };
 
 function endpoint(e: WireEndpoint | undefined, ip: string | undefined, names: string[] | undefined, service: { name?: string; namespace?: string } | undefined): FlowEndpoint {
-  const out: FlowEndpoint = { labels: {}, reserved: [], meta: {}, names: names ? [...names] : [] };
-  if (e?.namespace) out.namespace = e.namespace;
+  // At most MAX_LABELS labels, as engine/signals.ts reads the raw flow's.
+  const c = ciliumEndpointLabels(e?.labels, MAX_LABELS);
+  const out: FlowEndpoint = { labels: ciliumLabelMap(c.labels), reserved: c.reserved, namespaceLabels: c.namespaceLabels, names: names ? [...names] : [] };
+  const namespace = e?.namespace || c.namespace;
+  if (namespace) out.namespace = namespace;
+  if (c.serviceAccount) out.serviceAccount = c.serviceAccount;
   if (e?.pod_name) out.podName = e.pod_name;
   if (e?.identity) out.identity = e.identity;
   if (ip) out.ip = ip;
   const w = e?.workloads?.find((x) => x.name && x.kind);
   if (w) out.workload = { kind: w.kind!, name: w.name! };
   if (service?.name) out.service = { name: service.name, ...(service.namespace ? { namespace: service.namespace } : {}) };
-  for (const raw of e?.labels ?? []) {
-    if (typeof raw !== 'string') continue;
-    const colon = raw.indexOf(':');
-    const source = colon > 0 ? raw.slice(0, colon) : '';
-    const kv = colon > 0 ? raw.slice(colon + 1) : raw;
-    const eq = kv.indexOf('=');
-    const key = eq >= 0 ? kv.slice(0, eq) : kv;
-    const value = eq >= 0 ? kv.slice(eq + 1) : '';
-    if (source === 'reserved') {
-      out.reserved.push(key);
-      continue;
-    }
-    if (source !== 'k8s' && source !== '') continue;
-    // Cilium adds its own identity-relevant labels next to the pod's: keep them apart so
-    // label selectors see exactly the pod's labels.
-    if (key.startsWith('io.cilium.') || key === 'io.kubernetes.pod.namespace') out.meta[key] = value;
-    else out.labels[key] = value;
-  }
   return out;
 }
 
@@ -215,12 +213,8 @@ export function wireFlowKey(f: WireFlow, head: FlowHead = flowHead(f)): string {
 /** flowKey's endpoint part: namespace/(workload, else pod, else IP, else reserved identities). */
 function wireEndpointKey(e: WireEndpoint | undefined, ip: string | undefined): string {
   const name = e?.workloads?.find((x) => x.name && x.kind)?.name || e?.pod_name || ip;
-  if (name) return `${e?.namespace || ''}/${name}`;
-  const reserved: string[] = [];
-  for (const raw of e?.labels ?? []) {
-    if (typeof raw !== 'string' || !raw.startsWith('reserved:')) continue;
-    const eq = raw.indexOf('=', 9);
-    reserved.push(eq >= 0 ? raw.slice(9, eq) : raw.slice(9));
-  }
-  return `${e?.namespace || ''}/${reserved.join('+')}`;
+  if (name && e?.namespace) return `${e.namespace}/${name}`;
+  // The labels only when the key needs them (namespace, reserved identities), read as endpoint() reads them.
+  const c = ciliumEndpointLabels(e?.labels, MAX_LABELS);
+  return `${e?.namespace || c.namespace}/${name || c.reserved.join('+')}`;
 }

@@ -155,10 +155,11 @@ describe('Hubble client against a local Observer', () => {
       deniedBy: [],
       attributedByCilium: false,
       source: { namespace: 'team-b', podName: 'frontend-6c9f-abcde', labels: { app: 'frontend' }, workload: { kind: 'Deployment', name: 'frontend' }, identity: 1001, ip: '10.0.1.5' },
-      destination: { namespace: 'team-a', podName: 'api-7d4b-fghij', labels: { app: 'api', tier: 'backend' }, meta: { 'io.kubernetes.pod.namespace': 'team-a' } },
+      destination: { namespace: 'team-a', podName: 'api-7d4b-fghij', labels: { app: 'api', tier: 'backend' }, namespaceLabels: {}, reserved: [] },
     });
-    expect(dd.source.meta['io.cilium.k8s.policy.serviceaccount']).toBe('frontend');
-    expect(dd.source.labels).not.toHaveProperty('io.cilium.k8s.policy.serviceaccount');
+    expect(dd.source.serviceAccount).toBe('frontend');
+    expect(dd.destination.serviceAccount).toBeUndefined();
+    expect(dd.source.labels).toEqual({ app: 'frontend' });
     expect(Date.parse(dd.time)).toBeGreaterThan(0);
     expect(ex).toMatchObject({ dropReason: 'POLICY_DENY', dropReasonCode: 181, attributedByCilium: true, deniedBy: [{ name: 'deny-from-frontend', namespace: 'team-a', kind: 'CiliumNetworkPolicy', revision: '7' }] });
     expect(eg).toMatchObject({ direction: 'egress', protocol: 'UDP', destinationPort: 53, destination: { reserved: ['world'], names: ['example.com'], ip: '93.184.216.34' }, deniedBy: [{ name: 'no-dns-to-world', kind: 'CiliumClusterwideNetworkPolicy' }] });
