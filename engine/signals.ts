@@ -9,7 +9,8 @@ import type { Gvk, Gvr, KubeObject } from './model.js';
 import type { SignalKind } from './pack/types.js';
 import { formatApiVersion, parseApiVersion } from './gvr.js';
 import { rec } from './json.js';
-import { ciliumEndpointLabels, isKubernetesSource, parseCiliumLabel } from './cilium.js';
+import { ciliumEndpointLabels } from './cilium.js';
+import { MAX_LABELS, MAX_NAME_CHARS, MAX_POLICIES, flowDeniedBy, flowDirection, flowNodeName, flowWorkload, type FlowPolicy } from './hubble.js';
 
 export type { SignalKind };
 export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission', 'message'];
@@ -19,10 +20,8 @@ export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission'
  * hundred characters; Kyverno's multi-policy ones reach a few KiB.
  */
 export const MAX_MESSAGE_CHARS = 8192;
-/** Bounds on lists copied from flows (labels, denied-by policies). */
-export const MAX_LABELS = 256;
-export const MAX_POLICIES = 32;
-const MAX_NAME_CHARS = 253;
+/** Bounds on lists copied from flows (labels, denied-by policies): engine/hubble.ts. */
+export { MAX_LABELS, MAX_POLICIES };
 
 export interface ObjectRef {
   apiVersion: string;
@@ -82,7 +81,7 @@ export interface FlowEndpoint {
   serviceAccount: string;
   ip: string;
   identity: number;
-  /** The owning workload Cilium reports (e.g. Deployment web), or null. */
+  /** The owning workload Cilium reports (e.g. Deployment web): the first with a name and a kind, or null. */
   workload: { kind: string; name: string } | null;
 }
 
@@ -107,9 +106,15 @@ export interface FlowSignal extends SignalCommon {
   destinationPort: number;
   source: FlowEndpoint;
   destination: FlowEndpoint;
+  /**
+   * Policies Hubble names as denying the flow, by direction (flow.proto's
+   * ingress_denied_by / egress_denied_by): a drop at ingress has only the first, one at
+   * egress only the second (engine/hubble.ts flowDeniedBy).
+   */
   ingressDeniedBy: FlowPolicyRef[];
   egressDeniedBy: FlowPolicyRef[];
   isReply: boolean;
+  /** The node that observed the flow (flow.proto's node_name); '' when not reported. */
   node: string;
 }
 
@@ -241,14 +246,6 @@ export function eventSignal(input: unknown): SignalResult<EventSignal> {
 // Hubble flows
 
 const VERDICTS = ['VERDICT_UNKNOWN', 'FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];
-const DIRECTIONS: Record<string, FlowSignal['direction']> = {
-  '0': 'unknown',
-  '1': 'ingress',
-  '2': 'egress',
-  TRAFFIC_DIRECTION_UNKNOWN: 'unknown',
-  INGRESS: 'ingress',
-  EGRESS: 'egress',
-};
 /** The drop reasons policy correlation cares about (Cilium's flow.proto DropReason numbers). */
 const DROP_REASONS: Record<number, string> = { 133: 'POLICY_DENIED', 181: 'POLICY_DENY', 189: 'AUTH_REQUIRED' };
 const DROP_REASON_NUMBERS: Record<string, number> = Object.fromEntries(Object.entries(DROP_REASONS).map(([n, s]) => [s, Number(n)]));
@@ -273,8 +270,8 @@ function endpoint(v: unknown, ip: string): FlowEndpoint {
   const namespaceLabels = meta || given ? { ...own.namespaceLabels, ...meta?.namespaceLabels, ...given } : own.namespaceLabels;
   const namespace = str(e.namespace) || str(own.namespace) || str(meta?.namespace);
   const serviceAccount = str(e.serviceAccount) || str(own.serviceAccount) || str(meta?.serviceAccount);
-  const workloads = Array.isArray(e.workloads) ? e.workloads : e.workload ? [e.workload] : [];
-  const w = rec(workloads[0]);
+  // Hubble's `workloads` list, or the one workload a normalized flow kept.
+  const w = flowWorkload(Array.isArray(e.workloads) ? e.workloads : [e.workload]);
   const podName = str(pick(e, 'podName', 'pod_name', 'pod'));
   return {
     namespace,
@@ -285,7 +282,7 @@ function endpoint(v: unknown, ip: string): FlowEndpoint {
     serviceAccount,
     ip: ip || str(e.ip),
     identity: num(e.identity),
-    workload: w && str(w.name) ? { kind: str(w.kind), name: str(w.name) } : null,
+    workload: w ? { kind: w.kind, name: w.name } : null,
   };
 }
 
@@ -298,29 +295,8 @@ function stringMap(v: Record<string, unknown>, limit: number): Record<string, st
   return out;
 }
 
-function policyRefs(v: unknown): FlowPolicyRef[] {
-  if (!Array.isArray(v)) return [];
-  const out: FlowPolicyRef[] = [];
-  for (const p of v.slice(0, MAX_POLICIES)) {
-    const r = rec(p);
-    if (!r) continue;
-    let kind = str(r.kind);
-    let name = str(r.name);
-    let namespace = str(r.namespace);
-    // Older Hubble versions leave kind empty and describe the origin in labels.
-    if (Array.isArray(r.labels)) {
-      for (const raw of r.labels.slice(0, MAX_LABELS)) {
-        if (typeof raw !== 'string') continue;
-        const l = parseCiliumLabel(raw);
-        if (!isKubernetesSource(l.source)) continue;
-        if (l.key === 'io.cilium.k8s.policy.derived-from' && !kind) kind = str(l.value);
-        if (l.key === 'io.cilium.k8s.policy.name' && !name) name = str(l.value);
-        if (l.key === 'io.cilium.k8s.policy.namespace' && !namespace) namespace = str(l.value);
-      }
-    }
-    if (name && out.length < MAX_POLICIES) out.push({ name, namespace, kind });
-  }
-  return out;
+function policyRef(p: FlowPolicy): FlowPolicyRef {
+  return { name: p.name, namespace: p.namespace, kind: p.kind };
 }
 
 function l4Of(v: unknown): { protocol: string; sourcePort: number; destinationPort: number } {
@@ -370,19 +346,24 @@ export function flowSignal(input: unknown): SignalResult<FlowSignal> {
   }
   if (!dropReasonDesc && dropReason) dropReasonDesc = DROP_REASONS[dropReason] ?? `DROP_REASON_${dropReason}`;
   if (!dropReason && dropReasonDesc) dropReason = DROP_REASON_NUMBERS[dropReasonDesc] ?? 0;
-  const dirRaw = pick(f, 'trafficDirection', 'traffic_direction', 'direction');
-  const direction = DIRECTIONS[String(dirRaw ?? '0')] ?? DIRECTIONS[String(dirRaw).toUpperCase()] ?? 'unknown';
+  const direction = flowDirection(pick(f, 'trafficDirection', 'traffic_direction', 'direction'));
   let { protocol, sourcePort, destinationPort } = l4Of(f.l4);
   if (!protocol && typeof f.protocol === 'string' && f.protocol !== 'unknown') {
     protocol = f.protocol.slice(0, 16);
     sourcePort = num(f.sourcePort);
     destinationPort = num(f.destinationPort);
   }
-  const ingressDeniedBy = policyRefs(pick(f, 'ingressDeniedBy', 'ingress_denied_by'));
-  const egressDeniedBy = policyRefs(pick(f, 'egressDeniedBy', 'egress_denied_by'));
-  // A single deniedBy list (runtime/hubble) belongs to the flow's direction.
-  const deniedBy = policyRefs(f.deniedBy);
-  if (deniedBy.length) (direction === 'egress' ? egressDeniedBy : ingressDeniedBy).push(...deniedBy);
+  let ingressRaw = pick(f, 'ingressDeniedBy', 'ingress_denied_by');
+  let egressRaw = pick(f, 'egressDeniedBy', 'egress_denied_by');
+  // Only a single deniedBy list (a hand-written flow, or one normalized before
+  // runtime/hubble kept the two lists): it belongs to the flow's direction.
+  if (ingressRaw === undefined && egressRaw === undefined) {
+    if (direction === 'egress') egressRaw = f.deniedBy;
+    else ingressRaw = f.deniedBy;
+  }
+  const denied = flowDeniedBy(direction, ingressRaw, egressRaw);
+  const ingressDeniedBy = denied.ingress.map(policyRef);
+  const egressDeniedBy = denied.egress.map(policyRef);
   const reply = pick(f, 'isReply', 'is_reply');
   const isReply = typeof reply === 'boolean' ? reply : rec(reply)?.value === true;
   const subjectEp = direction === 'egress' ? source : destination;
@@ -415,7 +396,8 @@ export function flowSignal(input: unknown): SignalResult<FlowSignal> {
       ingressDeniedBy,
       egressDeniedBy,
       isReply,
-      node: str(pick(f, 'nodeName', 'node_name')),
+      // A GetFlowsResponse may carry the node beside the flow.
+      node: flowNodeName(f, f === outer ? undefined : outer),
     },
   };
 }

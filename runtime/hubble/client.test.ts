@@ -65,7 +65,7 @@ describe('Hubble client dedupe', () => {
     for (let i = 0; i < 1000; i++) push(drop({}, new Date(t0 + i)));
     await settle();
     expect(got.length).toBe(1);
-    expect(got[0]).toMatchObject({ verdict: 'DROPPED', dropReason: 'POLICY_DENIED', direction: 'ingress', destinationPort: 8080, node: 'node-1', time: new Date(t0).toISOString() });
+    expect(got[0]).toMatchObject({ verdict: 'DROPPED', dropReason: 'POLICY_DENIED', direction: 'ingress', destinationPort: 8080, nodeName: 'node-1', time: new Date(t0).toISOString() });
     expect(normalizeCalls() - normalizedBefore).toBe(1);
     // Still counted, and still moving the resume point.
     expect((await metric('potoo_hubble_flows_total')) - flowsBefore).toBe(1000);

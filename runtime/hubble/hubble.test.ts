@@ -4,7 +4,7 @@ import { DedupeWindow } from './dedupe.js';
 import { affectedEndpoint, flowHead, flowKey, normalizeFlow, wireFlowKey } from './normalize.js';
 import { requestMatches } from './observer-server.js';
 import { ciliumEndpointLabels } from '../../engine/cilium.js';
-import { flowSignal, type FlowEndpoint as SignalEndpoint } from '../../engine/signals.js';
+import { flowSignal, type FlowEndpoint as SignalEndpoint, type FlowSignal } from '../../engine/signals.js';
 import { fromTimestamp, packageDefinition, toTimestamp, type WireEndpoint, type WireFlow, type WirePolicy } from './proto.js';
 
 describe('Hubble proto subset', () => {
@@ -73,7 +73,16 @@ const endpointArb: fc.Arbitrary<WireEndpoint> = fc.record(
   },
   { requiredKeys: [] },
 );
-const policyArb: fc.Arbitrary<WirePolicy> = fc.record({ name: maybe(name), namespace: maybe(name), kind: maybe(fc.constantFrom('CiliumNetworkPolicy', 'NetworkPolicy')), revision: maybe(fc.constantFrom('0', '3')), labels: maybe(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })) }, { requiredKeys: [] });
+// Older Hubble versions name a denying policy only in its labels; other sources never name it.
+const policyLabel = fc.constantFrom(
+  'k8s:io.cilium.k8s.policy.name=from-label',
+  'io.cilium.k8s.policy.name=unspec-label',
+  'k8s:io.cilium.k8s.policy.namespace=b',
+  'k8s:io.cilium.k8s.policy.derived-from=CiliumNetworkPolicy',
+  'container:io.cilium.k8s.policy.name=not-a-name',
+  'k8s:io.cilium.k8s.policy.name=',
+);
+const policyArb: fc.Arbitrary<WirePolicy> = fc.record({ name: maybe(name), namespace: maybe(name), kind: maybe(fc.constantFrom('CiliumNetworkPolicy', 'NetworkPolicy')), revision: maybe(fc.constantFrom('0', '3')), labels: maybe(fc.array(fc.oneof(fc.string({ maxLength: 4 }), policyLabel), { maxLength: 2 })) }, { requiredKeys: [] });
 const ports = fc.record({ source_port: maybe(fc.nat(3)), destination_port: maybe(fc.nat(3)) }, { requiredKeys: [] });
 const wireFlowArb: fc.Arbitrary<WireFlow> = fc.record(
   {
@@ -211,6 +220,157 @@ describe('an endpoint from the live stream is the endpoint flowSignal reads from
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+// The same, for whole flows: the node that saw the flow, the endpoints' workloads and the
+// policies Cilium names, read by engine/hubble.ts on both paths with flow.proto's meaning.
+describe('a flow from the live stream is the flow flowSignal reads from Hubble JSON', () => {
+  const ok = (r: ReturnType<typeof flowSignal>): FlowSignal => {
+    if (!r.ok) throw new Error(r.error);
+    return r.signal;
+  };
+  /**
+   * The live path (the client normalizes the flow with the response's node_name) and the
+   * JSON path (the GetFlowsResponse `hubble observe -o jsonpb` prints, or the bare flow),
+   * which must give the same signal.
+   */
+  const bothWays = (f: WireFlow, responseNode?: string): FlowSignal => {
+    const json = ok(flowSignal(responseNode === undefined ? f : { flow: f, node_name: responseNode }));
+    expect(ok(flowSignal(normalizeFlow(f, responseNode)))).toEqual(json);
+    return json;
+  };
+  const base = (over: Partial<WireFlow>): WireFlow => ({
+    time: { seconds: '1764064800', nanos: 0 },
+    verdict: 'DROPPED',
+    drop_reason_desc: 'POLICY_DENY',
+    drop_reason: 181,
+    traffic_direction: 'EGRESS',
+    IP: { source: '10.0.0.1', destination: '10.0.0.2' },
+    l4: { TCP: { source_port: 40000, destination_port: 5432 } },
+    source: { namespace: 'shop', pod_name: 'web-1', labels: ['k8s:app=web'] },
+    destination: { namespace: 'data', pod_name: 'pg-0', labels: ['k8s:app=pg'] },
+    ...over,
+  });
+
+  it("node: the flow's node_name, else the response's", () => {
+    expect(bothWays(base({ node_name: 'node-1' })).node).toBe('node-1');
+    expect(bothWays(base({ node_name: 'node-1' }), 'node-2').node).toBe('node-1');
+    expect(bothWays(base({}), 'node-2').node).toBe('node-2');
+    expect(bothWays(base({})).node).toBe('');
+    expect(normalizeFlow(base({}), 'node-2')!.nodeName).toBe('node-2');
+    expect(normalizeFlow(base({}))!.nodeName).toBeUndefined();
+  });
+
+  it('workload: the first entry with both a name and a kind', () => {
+    const f = base({
+      source: { namespace: 'shop', pod_name: 'web-1', workloads: [{ name: 'web-7d9f' }, { kind: 'ReplicaSet' }, { name: '', kind: 'Job' }, { name: 'web', kind: 'Deployment' }, { name: 'other', kind: 'StatefulSet' }] },
+      destination: { namespace: 'data', pod_name: 'pg-0', workloads: [{ name: 'pg' }] },
+    });
+    const s = bothWays(f);
+    expect(s.source.workload).toEqual({ kind: 'Deployment', name: 'web' });
+    expect(s.destination.workload).toBeNull();
+    expect(s.key).toBe('flow|egress|shop/Deployment/web|data/Pod/pg-0|TCP/5432');
+    expect(normalizeFlow(f)!.source.workload).toEqual({ kind: 'Deployment', name: 'web' });
+    expect(normalizeFlow(f)!.destination.workload).toBeUndefined();
+  });
+
+  it("denied-by: the drop's direction decides which list applies; an unknown direction keeps each under its own", () => {
+    const ingress_denied_by: WirePolicy[] = [{ name: 'deny-in', namespace: 'data', kind: 'CiliumNetworkPolicy' }];
+    const egress_denied_by: WirePolicy[] = [
+      { name: 'deny-out', namespace: 'shop', kind: 'CiliumNetworkPolicy', revision: '4' },
+      // Older Hubble: named by its labels only.
+      { labels: ['k8s:io.cilium.k8s.policy.derived-from=NetworkPolicy', 'k8s:io.cilium.k8s.policy.name=old', 'k8s:io.cilium.k8s.policy.namespace=shop'] },
+    ];
+    const deny = (name: string, namespace: string, kind: string) => ({ name, namespace, kind });
+
+    const egress = base({ traffic_direction: 'EGRESS', ingress_denied_by, egress_denied_by });
+    expect(bothWays(egress)).toMatchObject({ ingressDeniedBy: [], egressDeniedBy: [deny('deny-out', 'shop', 'CiliumNetworkPolicy'), deny('old', 'shop', 'NetworkPolicy')] });
+    const n = normalizeFlow(egress)!;
+    expect(n.ingressDeniedBy).toEqual([]);
+    expect(n.egressDeniedBy.map((p) => p.name)).toEqual(['deny-out', 'old']);
+    expect(n.deniedBy).toEqual(n.egressDeniedBy);
+    expect(n.deniedBy[0]).toMatchObject({ revision: '4' });
+    expect(n.attributedByCilium).toBe(true);
+
+    const ingress = base({ traffic_direction: 'INGRESS', ingress_denied_by, egress_denied_by });
+    expect(bothWays(ingress)).toMatchObject({ ingressDeniedBy: [deny('deny-in', 'data', 'CiliumNetworkPolicy')], egressDeniedBy: [] });
+    expect(normalizeFlow(ingress)!.deniedBy.map((p) => p.name)).toEqual(['deny-in']);
+
+    // A drop at egress that Cilium only names ingress policies for: none applies.
+    const wrong = base({ traffic_direction: 'EGRESS', ingress_denied_by });
+    expect(bothWays(wrong)).toMatchObject({ ingressDeniedBy: [], egressDeniedBy: [] });
+    expect(normalizeFlow(wrong)).toMatchObject({ deniedBy: [], attributedByCilium: false });
+
+    const unknown = base({ traffic_direction: 'TRAFFIC_DIRECTION_UNKNOWN', ingress_denied_by, egress_denied_by });
+    expect(bothWays(unknown)).toMatchObject({ ingressDeniedBy: [deny('deny-in', 'data', 'CiliumNetworkPolicy')], egressDeniedBy: [deny('deny-out', 'shop', 'CiliumNetworkPolicy'), deny('old', 'shop', 'NetworkPolicy')] });
+    expect(normalizeFlow(unknown)!.deniedBy.map((p) => p.name)).toEqual(['deny-in', 'deny-out', 'old']);
+  });
+
+  // Plausible whole flows (a time, a verdict, a drop reason whose name and number agree,
+  // as Cilium sends them): everything flowSignal reports is the same either way.
+  const dropReasons = fc.constantFrom<[WireFlow['drop_reason_desc'], number | undefined]>([undefined, undefined], ['POLICY_DENIED', 133], ['POLICY_DENY', 181], [181, 181], ['AUTH_REQUIRED', 189]);
+  const workloadArb = fc.record({ name: maybe(fc.constantFrom('', 'web', 'web-7d9f', 'pg')), kind: maybe(fc.constantFrom('', 'Deployment', 'ReplicaSet', 'StatefulSet')) }, { requiredKeys: [] });
+  const flowEndpointArb: fc.Arbitrary<WireEndpoint> = fc.record(
+    { namespace: name, pod_name: name, identity: fc.nat(5), labels: fc.array(label, { maxLength: 3 }), workloads: fc.array(workloadArb, { maxLength: 4 }) },
+    { requiredKeys: [] },
+  );
+  const wholeFlowArb = fc
+    .tuple(
+      fc.record(
+        {
+          uuid: fc.constantFrom('u1', ''),
+          verdict: fc.constantFrom('DROPPED', 'FORWARDED', 2),
+          traffic_direction: fc.constantFrom('INGRESS', 'EGRESS', 'TRAFFIC_DIRECTION_UNKNOWN', 0, 1, 2, 7),
+          IP: fc.record({ source: maybe(fc.constantFrom('', '10.0.0.1')), destination: maybe(fc.constantFrom('', '10.0.0.2')) }, { requiredKeys: [] }),
+          l4: fc.oneof(fc.record({ TCP: ports }), fc.record({ UDP: ports }), fc.record({ ICMPv4: fc.record({ type: fc.nat(3), code: fc.nat(3) }) }), fc.constant({})),
+          source: flowEndpointArb,
+          destination: flowEndpointArb,
+          ingress_denied_by: fc.array(policyArb, { maxLength: 3 }),
+          egress_denied_by: fc.array(policyArb, { maxLength: 3 }),
+          node_name: name,
+          is_reply: fc.record({ value: fc.boolean() }),
+        },
+        { requiredKeys: ['verdict'] },
+      ),
+      fc.record({ seconds: fc.oneof(fc.nat(2_000_000_000), fc.constant('1764064800')), nanos: fc.nat(999_999_999) }),
+      dropReasons,
+    )
+    .map(([f, time, [desc, code]]): WireFlow => ({ ...f, time, ...(desc !== undefined ? { drop_reason_desc: desc } : {}), ...(code !== undefined ? { drop_reason: code } : {}) }));
+
+  // What flow.proto says each field means, written out plainly.
+  const modelDirection = (d: WireFlow['traffic_direction']): string => (d === 'INGRESS' || d === 1 ? 'ingress' : d === 'EGRESS' || d === 2 ? 'egress' : 'unknown');
+  const modelWorkload = (e: WireEndpoint | undefined) => {
+    const w = e?.workloads?.find((x) => x.name && x.kind);
+    return w ? { kind: w.kind, name: w.name } : null;
+  };
+  const modelPolicyName = (p: WirePolicy): string => p.name || (p.labels ?? []).map((l) => /^(?:k8s:)?io\.cilium\.k8s\.policy\.name=(.+)$/.exec(l)?.[1]).find((x) => x !== undefined) || '';
+  const modelNames = (list: WirePolicy[] | undefined): string[] => (list ?? []).map(modelPolicyName).filter((x) => x !== '');
+
+  it('for any plausible flow: the same signal, with flow.proto’s node, workloads and denied-by', () => {
+    fc.assert(
+      fc.property(wholeFlowArb, maybe(name), (f, responseNode) => {
+        const s = bothWays(f, responseNode);
+        expect(s.node).toBe(f.node_name || responseNode || '');
+        expect(s.source.workload).toEqual(modelWorkload(f.source));
+        expect(s.destination.workload).toEqual(modelWorkload(f.destination));
+        const dir = modelDirection(f.traffic_direction);
+        expect(s.direction).toBe(dir);
+        expect(s.ingressDeniedBy.map((p) => p.name)).toEqual(dir === 'egress' ? [] : modelNames(f.ingress_denied_by));
+        expect(s.egressDeniedBy.map((p) => p.name)).toEqual(dir === 'ingress' ? [] : modelNames(f.egress_denied_by));
+        // The normalized flow says the same, and its one list is the two in order.
+        const n = normalizeFlow(f, responseNode)!;
+        expect(n.nodeName ?? '').toBe(s.node);
+        expect(n.source.workload ?? null).toEqual(s.source.workload);
+        expect(n.destination.workload ?? null).toEqual(s.destination.workload);
+        expect(n.deniedBy).toEqual([...n.ingressDeniedBy, ...n.egressDeniedBy]);
+        expect(n.deniedBy.map((p) => p.name)).toEqual([...s.ingressDeniedBy, ...s.egressDeniedBy].map((p) => p.name));
+        expect(n.attributedByCilium).toBe(n.deniedBy.length > 0);
+        // And the dedupe key, read off the wire, is the normalized flow's.
+        expect(wireFlowKey(f)).toBe(flowKey(n));
+      }),
+      { numRuns: 1500 },
     );
   });
 });

@@ -3,12 +3,13 @@
 // Tolerant by design: any field may be missing (proto3), enums may arrive as numbers a
 // newer Cilium added, and a flow for a pod that no longer exists is still a flow.
 import { ciliumEndpointLabels, ciliumLabelMap } from '../../engine/cilium.js';
-import { MAX_LABELS } from '../../engine/signals.js';
-import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePolicy, type WirePorts } from './proto.js';
+import { MAX_LABELS, flowDeniedBy, flowDirection, flowNodeName, flowWorkload, type FlowPolicy } from '../../engine/hubble.js';
+import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePorts } from './proto.js';
 
-// An endpoint's Cilium labels are read by engine/cilium.ts (ciliumEndpointLabels), as
-// engine/signals.ts reads them when handed Hubble's JSON: the normalized endpoint, read
-// there again, is the endpoint the raw flow gives.
+// An endpoint's Cilium labels are read by engine/cilium.ts (ciliumEndpointLabels), and
+// the direction, node, workloads and denied-by policies by engine/hubble.ts, as
+// engine/signals.ts reads them when handed Hubble's JSON: the normalized flow, read
+// there again, is the flow the raw one gives.
 export interface FlowEndpoint {
   /** The endpoint's namespace, else Cilium's `io.kubernetes.pod.namespace` label. */
   namespace?: string;
@@ -25,6 +26,7 @@ export interface FlowEndpoint {
   namespaceLabels: Record<string, string>;
   /** From Cilium's `io.cilium.k8s.policy.serviceaccount`. */
   serviceAccount?: string;
+  /** The first of Hubble's `workloads` with both a name and a kind (engine/hubble.ts flowWorkload). */
   workload?: { kind: string; name: string };
   identity?: number;
   ip?: string;
@@ -34,6 +36,7 @@ export interface FlowEndpoint {
 }
 
 export interface PolicyRef {
+  /** From the entry, else from its `io.cilium.k8s.policy.name` label (older Hubble); likewise namespace and kind. */
   name: string;
   namespace?: string;
   /** CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, NetworkPolicy... when Cilium says. */
@@ -59,9 +62,18 @@ export interface NormalizedFlow {
   sourcePort?: number;
   destinationPort?: number;
   icmp?: { type: number; code: number };
-  node?: string;
+  /** The node that observed the flow: Hubble's `node_name`, of the flow or of the response that carried it. */
+  nodeName?: string;
   isReply?: boolean;
-  /** Policies Cilium reports as denying this flow (explicit deny rules); empty for default deny. */
+  /**
+   * Policies Cilium reports as denying this flow at ingress / at egress (Hubble's
+   * ingress_denied_by / egress_denied_by), for explicit deny rules. The drop's direction
+   * decides which applies: an ingress drop has only ingressDeniedBy, an egress drop only
+   * egressDeniedBy; a flow of unknown direction keeps both (engine/hubble.ts flowDeniedBy).
+   */
+  ingressDeniedBy: PolicyRef[];
+  egressDeniedBy: PolicyRef[];
+  /** ingressDeniedBy then egressDeniedBy: all the policies Cilium named; empty for default deny. */
   deniedBy: PolicyRef[];
   /** Set when Cilium named the policy; false means the correlator must compute it (default deny). */
   attributedByCilium: boolean;
@@ -81,7 +93,6 @@ function enumName(v: string | number | undefined, names: Record<number, string>)
 }
 
 const VERDICTS: Record<number, string> = { 0: 'VERDICT_UNKNOWN', 1: 'FORWARDED', 2: 'DROPPED', 3: 'ERROR', 4: 'AUDIT', 5: 'REDIRECTED', 6: 'TRACED', 7: 'TRANSLATED' };
-const DIRECTIONS: Record<number, string> = { 0: 'TRAFFIC_DIRECTION_UNKNOWN', 1: 'INGRESS', 2: 'EGRESS' };
 
 function endpoint(e: WireEndpoint | undefined, ip: string | undefined, names: string[] | undefined, service: { name?: string; namespace?: string } | undefined): FlowEndpoint {
   // At most MAX_LABELS labels, as engine/signals.ts reads the raw flow's.
@@ -93,23 +104,18 @@ function endpoint(e: WireEndpoint | undefined, ip: string | undefined, names: st
   if (e?.pod_name) out.podName = e.pod_name;
   if (e?.identity) out.identity = e.identity;
   if (ip) out.ip = ip;
-  const w = e?.workloads?.find((x) => x.name && x.kind);
-  if (w) out.workload = { kind: w.kind!, name: w.name! };
+  const w = flowWorkload(e?.workloads);
+  if (w) out.workload = w;
   if (service?.name) out.service = { name: service.name, ...(service.namespace ? { namespace: service.namespace } : {}) };
   return out;
 }
 
-function policies(list: WirePolicy[] | undefined): PolicyRef[] {
-  const out: PolicyRef[] = [];
-  for (const p of list ?? []) {
-    if (!p?.name) continue;
-    const ref: PolicyRef = { name: p.name, labels: Array.isArray(p.labels) ? p.labels.filter((l): l is string => typeof l === 'string') : [] };
-    if (p.namespace) ref.namespace = p.namespace;
-    if (p.kind) ref.kind = p.kind;
-    if (p.revision !== undefined && p.revision !== '0') ref.revision = String(p.revision);
-    out.push(ref);
-  }
-  return out;
+function policyRef(p: FlowPolicy): PolicyRef {
+  const ref: PolicyRef = { name: p.name, labels: p.labels };
+  if (p.namespace) ref.namespace = p.namespace;
+  if (p.kind) ref.kind = p.kind;
+  if (p.revision) ref.revision = p.revision;
+  return ref;
 }
 
 /**
@@ -132,8 +138,7 @@ export function flowHead(f: WireFlow): FlowHead {
 }
 
 function directionOf(f: WireFlow): NormalizedFlow['direction'] {
-  const dirName = enumName(f.traffic_direction, DIRECTIONS);
-  return dirName === 'INGRESS' ? 'ingress' : dirName === 'EGRESS' ? 'egress' : 'unknown';
+  return flowDirection(f.traffic_direction);
 }
 
 function l4Of(f: WireFlow): { protocol: Protocol; ports?: WirePorts } {
@@ -153,7 +158,10 @@ export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?:
   const direction = directionOf(f);
   const l4 = f.l4 ?? {};
   const { protocol, ports } = l4Of(f);
-  const deniedBy = [...policies(direction === 'egress' ? f.egress_denied_by : f.ingress_denied_by), ...policies(direction === 'egress' ? f.ingress_denied_by : f.egress_denied_by)];
+  const denied = flowDeniedBy(direction, f.ingress_denied_by, f.egress_denied_by);
+  const ingressDeniedBy = denied.ingress.map(policyRef);
+  const egressDeniedBy = denied.egress.map(policyRef);
+  const deniedBy = [...ingressDeniedBy, ...egressDeniedBy];
   const out: NormalizedFlow = {
     time,
     verdict,
@@ -161,6 +169,8 @@ export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?:
     source: endpoint(f.source, f.IP?.source, f.source_names, f.source_service),
     destination: endpoint(f.destination, f.IP?.destination, f.destination_names, f.destination_service),
     protocol,
+    ingressDeniedBy,
+    egressDeniedBy,
     deniedBy,
     attributedByCilium: deniedBy.length > 0,
   };
@@ -174,8 +184,8 @@ export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?:
   if (ports?.destination_port) out.destinationPort = ports.destination_port;
   const icmp = l4.ICMPv4 ?? l4.ICMPv6;
   if (icmp) out.icmp = { type: icmp.type ?? 0, code: icmp.code ?? 0 };
-  const node = f.node_name || nodeName;
-  if (node) out.node = node;
+  const node = flowNodeName(f, { node_name: nodeName });
+  if (node) out.nodeName = node;
   if (f.is_reply && typeof f.is_reply.value === 'boolean') out.isReply = f.is_reply.value;
   if (f.event_type?.type !== undefined) out.eventType = f.event_type.type;
   if (f.Summary) out.summary = f.Summary;
@@ -201,18 +211,14 @@ export function flowKey(f: NormalizedFlow): string {
 export function wireFlowKey(f: WireFlow, head: FlowHead = flowHead(f)): string {
   const direction = directionOf(f);
   const { protocol, ports } = l4Of(f);
-  const denied = (list: WirePolicy[] | undefined, out: string[]): void => {
-    for (const p of list ?? []) if (p?.name) out.push(`${p.namespace || ''}/${p.name}`);
-  };
-  const deniedBy: string[] = [];
-  denied(direction === 'egress' ? f.egress_denied_by : f.ingress_denied_by, deniedBy);
-  denied(direction === 'egress' ? f.ingress_denied_by : f.egress_denied_by, deniedBy);
-  return `${direction}|${wireEndpointKey(f.source, f.IP?.source)}|${wireEndpointKey(f.destination, f.IP?.destination)}|${protocol}|${ports?.destination_port || ''}|${head.dropReason ?? ''}|${deniedBy.join(',')}`;
+  const denied = flowDeniedBy(direction, f.ingress_denied_by, f.egress_denied_by);
+  const deniedBy = [...denied.ingress, ...denied.egress].map((p) => `${p.namespace}/${p.name}`).join(',');
+  return `${direction}|${wireEndpointKey(f.source, f.IP?.source)}|${wireEndpointKey(f.destination, f.IP?.destination)}|${protocol}|${ports?.destination_port || ''}|${head.dropReason ?? ''}|${deniedBy}`;
 }
 
 /** flowKey's endpoint part: namespace/(workload, else pod, else IP, else reserved identities). */
 function wireEndpointKey(e: WireEndpoint | undefined, ip: string | undefined): string {
-  const name = e?.workloads?.find((x) => x.name && x.kind)?.name || e?.pod_name || ip;
+  const name = flowWorkload(e?.workloads)?.name || e?.pod_name || ip;
   if (name && e?.namespace) return `${e.namespace}/${name}`;
   // The labels only when the key needs them (namespace, reserved identities), read as endpoint() reads them.
   const c = ciliumEndpointLabels(e?.labels, MAX_LABELS);

@@ -149,7 +149,7 @@ describe('Hubble client against a local Observer', () => {
       direction: 'ingress',
       protocol: 'TCP',
       destinationPort: 8080,
-      node: 'node-1',
+      nodeName: 'node-1',
       isReply: false,
       eventType: 1,
       deniedBy: [],
