@@ -83,8 +83,6 @@ export interface NormalizedFlow {
 }
 
 const DROP_REASON_CODES: Record<string, number> = { POLICY_DENIED: 133, POLICY_DENY: 181, AUTH_REQUIRED: 189, STALE_OR_UNROUTABLE_IP: 151 };
-/** Drop reasons that mean "network policy said no" (default deny, explicit deny, missing mutual auth). */
-export const POLICY_DROP_REASONS: ReadonlySet<string> = new Set(['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED']);
 
 function enumName(v: string | number | undefined, names: Record<number, string>): string | undefined {
   if (v === undefined) return undefined;
