@@ -70,17 +70,10 @@ export class AdaptStage {
     return this.runner.stats;
   }
 
-  private readonly claimed = new Map<string, boolean>();
-
   /** Does any non-fallback adapter claim this GVR (and kind)? */
   handles(gvr: Gvr, kind?: string): boolean {
-    const key = `${gvr.group}/${gvr.version}/${gvr.resource}/${kind ?? ''}`;
-    let yes = this.claimed.get(key);
-    if (yes === undefined) {
-      yes = this.adapters.some((a) => matchesGvr(a, gvr, kind));
-      this.claimed.set(key, yes);
-    }
-    return yes;
+    // rulesFor offers the fallback only when no other adapter matches.
+    return this.rulesFor(gvr, kind).some((a) => !a.match.fallback);
   }
 
   /** Is any adapter rule (fallback included) offered objects of this GVR and kind? */
@@ -105,7 +98,6 @@ export class AdaptStage {
     byKind.set(kind, rules);
     return rules;
   }
-
 
   /**
    * Adapt without awaiting, which every object whose conditions compile allows; undefined
