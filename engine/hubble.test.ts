@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_NAME_CHARS, MAX_POLICIES, flowDeniedBy, flowDirection, flowNodeName, flowPolicy, flowWorkload } from './hubble.js';
+import { MAX_NAME_CHARS, MAX_POLICIES, flowDeniedBy, flowDirection, flowDropReason, flowNodeName, flowPolicy, flowTime, flowVerdict, flowWorkload } from './hubble.js';
 
 describe('Hubble flow fields (engine/hubble.ts)', () => {
   it('direction: flow.proto enum names in any case, or their numbers', () => {
@@ -41,5 +41,42 @@ describe('Hubble flow fields (engine/hubble.ts)', () => {
     expect(names(flowDeniedBy('egress', i, e))).toEqual({ ingress: [], egress: ['out'] });
     expect(names(flowDeniedBy('unknown', i, e))).toEqual({ ingress: ['in'], egress: ['out'] });
     expect(flowDeniedBy('ingress', Array.from({ length: 40 }, (_, n) => ({ name: `p${n}` })), undefined).ingress).toHaveLength(MAX_POLICIES);
+  });
+
+  it('time: a Timestamp, RFC 3339 text or a Date as ISO text; none is "" (never now)', () => {
+    expect(flowTime({ seconds: '1764064800', nanos: 123_456_789 })).toBe('2025-11-25T10:00:00.123Z');
+    expect(flowTime({ seconds: 1764064800 })).toBe('2025-11-25T10:00:00.000Z');
+    expect(flowTime({ seconds: 1764064800n, nanos: 2e9 })).toBe('2025-11-25T10:00:00.000Z'); // out-of-range nanos ignored
+    expect(flowTime({ seconds: -1, nanos: 500_000_000 })).toBe('1969-12-31T23:59:59.500Z');
+    expect(flowTime('2025-11-25T10:00:00.123456789Z')).toBe('2025-11-25T10:00:00.123Z');
+    expect(flowTime('2025-11-25T12:00:00+02:00')).toBe('2025-11-25T10:00:00.000Z');
+    expect(flowTime(new Date('2025-11-25T10:00:00Z'))).toBe('2025-11-25T10:00:00.000Z');
+    // Round trip: the text it gives reads back the same.
+    expect(flowTime(flowTime({ seconds: '-62135596800' }))).toBe('0001-01-01T00:00:00.000Z');
+    for (const v of [undefined, null, {}, { nanos: 5 }, { seconds: 'x' }, { seconds: '1e3' }, { seconds: 1.5 }, { seconds: 1e15 }, { seconds: '-62135596801' }, '', '1', 'yesterday', new Date(NaN), 7]) expect(flowTime(v)).toBe('');
+  });
+
+  it('verdict: enum names as given, numbers as names; absent or empty is VERDICT_UNKNOWN', () => {
+    expect(flowVerdict('DROPPED')).toBe('DROPPED');
+    expect(flowVerdict(2)).toBe('DROPPED');
+    expect(flowVerdict('2')).toBe('DROPPED');
+    expect(flowVerdict(9)).toBe('9');
+    expect(flowVerdict('x'.repeat(100))).toHaveLength(64);
+    for (const v of [undefined, null, '', 0, -1, 1.5, {}]) expect(flowVerdict(v)).toBe('VERDICT_UNKNOWN');
+  });
+
+  it('drop reason: drop_reason_desc is authoritative; the deprecated drop_reason only fills in', () => {
+    expect(flowDropReason('POLICY_DENIED', 181)).toEqual({ name: 'POLICY_DENIED', code: 133 });
+    expect(flowDropReason(181, 133)).toEqual({ name: 'POLICY_DENY', code: 181 });
+    expect(flowDropReason('181', undefined)).toEqual({ name: 'POLICY_DENY', code: 181 });
+    expect(flowDropReason(999, 133)).toEqual({ name: '999', code: 999 });
+    // No description (absent, DROP_REASON_UNKNOWN, 0): drop_reason.
+    for (const d of [undefined, null, '', 'DROP_REASON_UNKNOWN', 0, '0', 1.5]) expect(flowDropReason(d, 133)).toEqual({ name: 'POLICY_DENIED', code: 133 });
+    expect(flowDropReason(undefined, '250')).toEqual({ name: '250', code: 250 });
+    // A name not listed here takes drop_reason's number, unless that number names another reason.
+    expect(flowDropReason('NEW_REASON', 250)).toEqual({ name: 'NEW_REASON', code: 250 });
+    expect(flowDropReason('NEW_REASON', 181)).toEqual({ name: 'NEW_REASON', code: 0 });
+    expect(flowDropReason('NEW_REASON', undefined)).toEqual({ name: 'NEW_REASON', code: 0 });
+    for (const [d, c] of [[undefined, undefined], ['DROP_REASON_UNKNOWN', 0], [0, 0], [undefined, -3], [{}, 'x']] as const) expect(flowDropReason(d, c)).toBeUndefined();
   });
 });

@@ -12,6 +12,15 @@
 //   direction decides which applies: a drop at ingress takes only `ingress_denied_by`, one
 //   at egress only `egress_denied_by`. When the direction is unknown nothing decides, and
 //   each list stays under its own direction.
+// - `time`: a google.protobuf.Timestamp (`{seconds, nanos}`, as the decoder hands it
+//   over) or RFC 3339 text (Hubble's JSON); a flow without one has no time. Nothing here
+//   makes one up: a consumer that needs a time (the live client's dedupe window, a
+//   notification's first-seen) uses its own clock, and the resume point is only ever
+//   moved by times the server gave.
+// - `verdict`: the Verdict enum, by name or number; absent is VERDICT_UNKNOWN (0, which
+//   proto3 leaves off the wire).
+// - `drop_reason_desc` (the DropReason enum) is authoritative; the numeric `drop_reason`
+//   is deprecated and only read when `drop_reason_desc` is absent or DROP_REASON_UNKNOWN.
 import { isKubernetesSource, parseCiliumLabel } from './cilium.js';
 import { rec } from './json.js';
 
@@ -22,6 +31,61 @@ export const MAX_POLICIES = 32;
 export const MAX_NAME_CHARS = 253;
 
 export type FlowDirection = 'ingress' | 'egress' | 'unknown';
+
+/** flow.proto's Verdict enum, by number. */
+export const VERDICT_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  0: 'VERDICT_UNKNOWN',
+  1: 'FORWARDED',
+  2: 'DROPPED',
+  3: 'ERROR',
+  4: 'AUDIT',
+  5: 'REDIRECTED',
+  6: 'TRACED',
+  7: 'TRANSLATED',
+});
+
+/**
+ * flow.proto's DropReason enum, by number (those of runtime/hubble/proto/flow/flow.proto,
+ * which a test holds equal). Which of them are policy drops is the rules' call.
+ */
+export const DROP_REASON_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  130: 'INVALID_SOURCE_MAC',
+  131: 'INVALID_DESTINATION_MAC',
+  132: 'INVALID_SOURCE_IP',
+  133: 'POLICY_DENIED',
+  134: 'INVALID_PACKET_DROPPED',
+  135: 'CT_TRUNCATED_OR_INVALID_HEADER',
+  136: 'CT_MISSING_TCP_ACK_FLAG',
+  137: 'CT_UNKNOWN_L4_PROTOCOL',
+  139: 'UNSUPPORTED_L3_PROTOCOL',
+  140: 'MISSED_TAIL_CALL',
+  142: 'UNKNOWN_L4_PROTOCOL',
+  151: 'STALE_OR_UNROUTABLE_IP',
+  152: 'NO_MATCHING_LOCAL_CONTAINER_FOUND',
+  158: 'SERVICE_BACKEND_NOT_FOUND',
+  163: 'UNKNOWN_CONNECTION_TRACKING_STATE',
+  165: 'NO_CONFIGURATION_AVAILABLE_TO_PERFORM_POLICY_DECISION',
+  169: 'FIB_LOOKUP_FAILED',
+  171: 'INVALID_IDENTITY',
+  172: 'UNKNOWN_SENDER',
+  177: 'DENIED_BY_LB_SRC_RANGE_CHECK',
+  181: 'POLICY_DENY',
+  189: 'AUTH_REQUIRED',
+  194: 'NO_EGRESS_GATEWAY',
+  196: 'TTL_EXCEEDED',
+});
+
+const DROP_REASON_NUMBERS: ReadonlyMap<string, number> = new Map(Object.entries(DROP_REASON_NAMES).map(([n, s]) => [s, Number(n)]));
+
+/** Enum names (verdicts, drop reasons) are cut here. */
+const MAX_ENUM_CHARS = 64;
+
+/** A drop reason: its DropReason name (or, for a number flow.proto does not name here, the number as text) and number. */
+export interface FlowDropReason {
+  name: string;
+  /** The DropReason number; 0 when only a name is known and no number can be trusted for it. */
+  code: number;
+}
 
 export interface FlowWorkload {
   kind: string;
@@ -66,6 +130,77 @@ export function flowDirection(v: unknown): FlowDirection {
     default:
       return 'unknown';
   }
+}
+
+/** A non-negative integer from a number, a decimal string or a bigint; undefined otherwise. */
+function enumNumber(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^[0-9]{1,15}$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** RFC 3339 date-time (any fraction of a second, `Z` or an offset): what Hubble's JSON writes. */
+const RFC3339 = /^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$/;
+
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z. */
+const MIN_TIME_MS = -62_135_596_800_000;
+const MAX_TIME_MS = 253_402_300_799_999;
+
+/**
+ * When the flow was observed, as ISO 8601 text (millisecond precision): from a
+ * protobuf Timestamp (`{seconds, nanos}`, seconds as a number, decimal string or
+ * bigint), RFC 3339 text or a Date. '' when there is none: absent, a Timestamp without
+ * seconds (the decoder leaves an unset one so), or outside a Timestamp's years
+ * 0001-9999. Never "now": the engine has no clock, and a made-up time would move the
+ * live client's resume point.
+ */
+export function flowTime(v: unknown): string {
+  let ms: number;
+  if (typeof v === 'string') ms = v.length <= MAX_ENUM_CHARS && RFC3339.test(v) ? Date.parse(v) : NaN;
+  else if (v instanceof Date) ms = v.getTime();
+  else {
+    const r = rec(v);
+    const s = r?.seconds;
+    const seconds = typeof s === 'number' ? s : typeof s === 'bigint' ? Number(s) : typeof s === 'string' && /^-?[0-9]{1,15}$/.test(s) ? Number(s) : NaN;
+    if (!Number.isSafeInteger(seconds)) return '';
+    const nanos = typeof r?.nanos === 'number' && Number.isInteger(r.nanos) && r.nanos >= 0 && r.nanos < 1e9 ? r.nanos : 0;
+    ms = seconds * 1000 + Math.floor(nanos / 1e6);
+  }
+  // A Timestamp's range, and RFC 3339's: years 0001 to 9999.
+  return Number.isFinite(ms) && ms >= MIN_TIME_MS && ms <= MAX_TIME_MS ? new Date(ms).toISOString() : '';
+}
+
+/**
+ * `verdict` as the enum name: a name as given (cut to 64 characters), a number (or
+ * decimal text) as its name, or as text when flow.proto has none for it. Absent, empty
+ * or anything else is VERDICT_UNKNOWN, the proto3 default.
+ */
+export function flowVerdict(v: unknown): string {
+  const n = enumNumber(v);
+  if (n !== undefined) return VERDICT_NAMES[n] ?? String(n);
+  if (typeof v === 'string' && v) return v.slice(0, MAX_ENUM_CHARS);
+  return 'VERDICT_UNKNOWN';
+}
+
+/**
+ * The drop reason from `drop_reason_desc` (`desc`: the DropReason enum by name or
+ * number) and the deprecated numeric `drop_reason` (`code`). The description is
+ * authoritative: when it says anything but DROP_REASON_UNKNOWN it gives the reason, and
+ * `drop_reason` is read only for the number of a name not listed here (and only when
+ * that number does not name another reason). Without a description, `drop_reason` gives
+ * the reason. Undefined when neither gives one (no drop, or DROP_REASON_UNKNOWN / 0).
+ */
+export function flowDropReason(desc: unknown, code: unknown): FlowDropReason | undefined {
+  const deprecated = enumNumber(code) || undefined;
+  const byNumber = (n: number): FlowDropReason => ({ name: DROP_REASON_NAMES[n] ?? String(n), code: n });
+  const d = enumNumber(desc);
+  if (d !== undefined) return d === 0 ? (deprecated ? byNumber(deprecated) : undefined) : byNumber(d);
+  if (typeof desc === 'string' && desc && desc !== 'DROP_REASON_UNKNOWN') {
+    const name = desc.slice(0, MAX_ENUM_CHARS);
+    const known = DROP_REASON_NUMBERS.get(name);
+    if (known !== undefined) return { name, code: known };
+    return { name, code: deprecated !== undefined && DROP_REASON_NAMES[deprecated] === undefined ? deprecated : 0 };
+  }
+  return deprecated ? byNumber(deprecated) : undefined;
 }
 
 /** An endpoint's workload: the first entry of Hubble's `workloads` list with both a name and a kind. */

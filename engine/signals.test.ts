@@ -126,6 +126,47 @@ describe('flow signals', () => {
     });
   });
 
+  it('a flow without a verdict, endpoints or time is still a flow (proto3 defaults); what is not a flow is rejected', () => {
+    for (const input of [{}, { flow: {} }, { drop_reason_desc: 'POLICY_DENIED' }]) {
+      const r = flowSignal(input);
+      if (!r.ok) throw new Error(r.error);
+      expect(r.signal).toMatchObject({ verdict: 'VERDICT_UNKNOWN', firstSeen: '', lastSeen: '', source: { namespace: '', pod: '' }, destination: { namespace: '', pod: '' } });
+    }
+    expect(flowSignal({ lost_events: { num_events_lost: '3' }, node_name: 'n' })).toEqual({ ok: false, error: 'not a flow: a GetFlowsResponse with lost_events' });
+    expect(flowSignal({ nodeStatus: {} }).ok).toBe(false);
+    expect(flowSignal(null).ok).toBe(false);
+    expect(flowSignal([]).ok).toBe(false);
+  });
+
+  it('time: the Timestamp or RFC 3339 text as ISO text, the same instant either way', () => {
+    const at = (time: unknown): string => {
+      const r = flowSignal({ verdict: 'DROPPED', time });
+      if (!r.ok) throw new Error(r.error);
+      expect(r.signal.lastSeen).toBe(r.signal.firstSeen);
+      return r.signal.firstSeen;
+    };
+    expect(at({ seconds: '1764064800', nanos: 5_000_000 })).toBe('2025-11-25T10:00:00.005Z');
+    expect(at('2025-11-25T10:00:00.005000000Z')).toBe('2025-11-25T10:00:00.005Z');
+    expect(at('2025-11-25T11:00:00.005+01:00')).toBe('2025-11-25T10:00:00.005Z');
+    expect(at('not a time')).toBe('');
+    expect(at({ nanos: 5 })).toBe('');
+  });
+
+  it('drop_reason_desc wins over the deprecated drop_reason, in either spelling', () => {
+    const reason = (f: Record<string, unknown>): [string, number] => {
+      const r = flowSignal({ verdict: 'DROPPED', ...f });
+      if (!r.ok) throw new Error(r.error);
+      expect(r.signal.reason).toBe(r.signal.dropReasonDesc);
+      return [r.signal.dropReasonDesc, r.signal.dropReason];
+    };
+    expect(reason({ drop_reason_desc: 'POLICY_DENIED', drop_reason: 181 })).toEqual(['POLICY_DENIED', 133]);
+    expect(reason({ dropReasonDesc: 'POLICY_DENIED', dropReason: 181 })).toEqual(['POLICY_DENIED', 133]);
+    expect(reason({ drop_reason_desc: 181, drop_reason: 133 })).toEqual(['POLICY_DENY', 181]);
+    expect(reason({ drop_reason_desc: 'DROP_REASON_UNKNOWN', drop_reason: 181 })).toEqual(['POLICY_DENY', 181]);
+    expect(reason({ dropReason: 999 })).toEqual(['999', 999]);
+    expect(reason({})).toEqual(['', 0]);
+  });
+
   it('keys repeats of one connection the same, whatever the pod', () => {
     const f = (pod: string) => flowSignal({ verdict: 'DROPPED', traffic_direction: 'INGRESS', l4: { TCP: { destination_port: 80 } }, source: { namespace: 'a', pod_name: 'x' }, destination: { namespace: 'b', pod_name: pod, workloads: [{ kind: 'Deployment', name: 'web' }] } });
     const a = f('web-1');

@@ -10,7 +10,7 @@ import type { SignalKind } from './pack/types.js';
 import { formatApiVersion, parseApiVersion } from './gvr.js';
 import { rec } from './json.js';
 import { ciliumEndpointLabels } from './cilium.js';
-import { MAX_LABELS, MAX_NAME_CHARS, MAX_POLICIES, flowDeniedBy, flowDirection, flowNodeName, flowWorkload, type FlowPolicy } from './hubble.js';
+import { MAX_LABELS, MAX_NAME_CHARS, MAX_POLICIES, flowDeniedBy, flowDirection, flowDropReason, flowNodeName, flowTime, flowVerdict, flowWorkload, type FlowPolicy } from './hubble.js';
 
 export type { SignalKind };
 export const SIGNAL_KINDS: readonly SignalKind[] = ['event', 'flow', 'admission', 'message'];
@@ -95,10 +95,15 @@ export interface FlowPolicyRef {
 
 export interface FlowSignal extends SignalCommon {
   kind: 'flow';
-  /** DROPPED, FORWARDED, ... */
+  /** DROPPED, FORWARDED, ...; VERDICT_UNKNOWN when the flow has none (proto3's default). */
   verdict: string;
   /** Numeric drop reason (133 POLICY_DENIED, 181 POLICY_DENY), 0 when unknown. */
   dropReason: number;
+  /**
+   * The DropReason name (its number as text for ones flow.proto does not name here), ''
+   * for none: drop_reason_desc, which is authoritative, else the deprecated drop_reason
+   * (engine/hubble.ts flowDropReason).
+   */
   dropReasonDesc: string;
   direction: 'ingress' | 'egress' | 'unknown';
   protocol: string;
@@ -245,16 +250,8 @@ export function eventSignal(input: unknown): SignalResult<EventSignal> {
 // ---------------------------------------------------------------------------------------
 // Hubble flows
 
-const VERDICTS = ['VERDICT_UNKNOWN', 'FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];
-/** The drop reasons policy correlation cares about (Cilium's flow.proto DropReason numbers). */
-const DROP_REASONS: Record<number, string> = { 133: 'POLICY_DENIED', 181: 'POLICY_DENY', 189: 'AUTH_REQUIRED' };
-const DROP_REASON_NUMBERS: Record<string, number> = Object.fromEntries(Object.entries(DROP_REASONS).map(([n, s]) => [s, Number(n)]));
-
-function enumName(v: unknown, names: readonly string[]): string {
-  if (typeof v === 'string') return v.slice(0, 64);
-  if (typeof v === 'number' && Number.isInteger(v)) return names[v] ?? String(v);
-  return '';
-}
+/** GetFlowsResponse's other kinds of response: what it holds instead of a flow. */
+const NOT_FLOW_RESPONSES = ['lost_events', 'lostEvents', 'node_status', 'nodeStatus', 'agent_event', 'agentEvent', 'debug_event', 'debugEvent'];
 
 function endpoint(v: unknown, ip: string): FlowEndpoint {
   const e = rec(v) ?? {};
@@ -324,28 +321,35 @@ function endpointName(e: FlowEndpoint): string {
 
 /**
  * A Hubble Flow (or a GetFlowsResponse holding one), in protobuf-JSON camelCase or
- * proto-loader snake_case, -> FlowSignal. The policy-relevant endpoint (the destination
- * for ingress, the source for egress) gives the signal's namespace and involved object.
+ * proto-loader snake_case, or runtime/hubble's NormalizedFlow, -> FlowSignal. The
+ * policy-relevant endpoint (the destination for ingress, the source for egress) gives
+ * the signal's namespace and involved object.
+ *
+ * Every field of a flow is optional (proto3 leaves defaults off the wire): a flow with
+ * no verdict is VERDICT_UNKNOWN, one with no endpoints has empty ones, as the live
+ * stream's normalized flow has them. Only what is not a flow is rejected: a non-object,
+ * or a GetFlowsResponse holding something else (lost events, a node status).
  */
 export function flowSignal(input: unknown): SignalResult<FlowSignal> {
   const outer = rec(input);
   if (!outer) return { ok: false, error: 'flow is not an object' };
-  const f = rec(outer.flow) ?? outer;
+  const inner = rec(outer.flow);
+  if (!inner) {
+    const other = NOT_FLOW_RESPONSES.find((k) => outer[k] !== undefined && outer[k] !== null);
+    if (other) return { ok: false, error: `not a flow: a GetFlowsResponse with ${other}` };
+  }
+  const f = inner ?? outer;
   const ipRec = rec(f.IP ?? f.ip);
   const source = endpoint(f.source, str(ipRec?.source));
   const destination = endpoint(f.destination, str(ipRec?.destination));
-  const verdict = enumName(f.verdict, VERDICTS);
-  if (!verdict && !f.source && !f.destination) return { ok: false, error: 'flow has no verdict and no endpoints' };
-  // runtime/hubble's NormalizedFlow: dropReason is the name, dropReasonCode the number.
-  const named = typeof f.dropReason === 'string' && !/^[0-9]+$/.test(f.dropReason) ? f.dropReason : undefined;
-  let dropReasonDesc = enumName(pick(f, 'dropReasonDesc', 'drop_reason_desc') ?? named, []);
-  let dropReason = num(pick(f, 'dropReasonCode', 'drop_reason') ?? (named ? undefined : f.dropReason));
-  if (/^[0-9]+$/.test(dropReasonDesc)) {
-    dropReason = dropReason || Number(dropReasonDesc);
-    dropReasonDesc = '';
-  }
-  if (!dropReasonDesc && dropReason) dropReasonDesc = DROP_REASONS[dropReason] ?? `DROP_REASON_${dropReason}`;
-  if (!dropReason && dropReasonDesc) dropReason = DROP_REASON_NUMBERS[dropReasonDesc] ?? 0;
+  const verdict = flowVerdict(f.verdict);
+  // Hubble's JSON: drop_reason_desc (dropReasonDesc) and the deprecated numeric
+  // drop_reason (dropReason in camelCase); runtime/hubble's NormalizedFlow: dropReason
+  // is the name, dropReasonCode the number.
+  const normalizedName = typeof f.dropReason === 'string' ? f.dropReason : undefined;
+  const drop = flowDropReason(pick(f, 'dropReasonDesc', 'drop_reason_desc') ?? normalizedName, pick(f, 'dropReasonCode', 'drop_reason') ?? (normalizedName === undefined ? f.dropReason : undefined));
+  const dropReasonDesc = drop?.name ?? '';
+  const dropReason = drop?.code ?? 0;
   const direction = flowDirection(pick(f, 'trafficDirection', 'traffic_direction', 'direction'));
   let { protocol, sourcePort, destinationPort } = l4Of(f.l4);
   if (!protocol && typeof f.protocol === 'string' && f.protocol !== 'unknown') {
@@ -370,7 +374,7 @@ export function flowSignal(input: unknown): SignalResult<FlowSignal> {
   const involved: ObjectRef | null = subjectEp.pod
     ? { apiVersion: 'v1', kind: 'Pod', name: subjectEp.pod, namespace: subjectEp.namespace, uid: '' }
     : null;
-  const t = time(f.time);
+  const t = flowTime(f.time);
   return {
     ok: true,
     signal: {

@@ -4,7 +4,7 @@ import { register } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HubbleClient } from './client.js';
 import { normalizeFlow, type NormalizedFlow } from './normalize.js';
-import { toTimestamp, type GetFlowsResponse, type WireFlow } from './proto.js';
+import { toTimestamp, type GetFlowsRequest, type GetFlowsResponse, type WireFlow } from './proto.js';
 
 vi.mock('./normalize.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('./normalize.js')>();
@@ -116,6 +116,35 @@ describe('Hubble client dedupe', () => {
     for (const [name, over] of variants) push({ ...base, uuid: name, ...over });
     await settle();
     expect(got.map((f) => f.uuid)).toEqual(variants.filter(([, , fresh]) => fresh).map(([name]) => name));
+  });
+
+  it('a flow without a time: deduped on our own clock, handed on without one, and the resume point stays where the server put it', async () => {
+    const now = vi.spyOn(Date, 'now');
+    const { client, got, push, settle } = harness({ dedupeWindowMs: 1000 });
+    const request = (): GetFlowsRequest => (client as unknown as { request(): GetFlowsRequest }).request();
+    const serverTime = new Date('2026-11-25T20:00:00.000Z');
+    // Our clock is an hour ahead of the server's: a resume from it would skip an hour of flows.
+    const ours = serverTime.getTime() + 3_600_000;
+    const timeless = (uuid: string): WireFlow => {
+      const { time: _time, ...f } = drop({ uuid });
+      return f;
+    };
+    now.mockReturnValue(ours);
+    push(timeless('t1'));
+    expect(client.status().lastSeen).toBeUndefined();
+    expect(request().since).toBeUndefined();
+    push(drop({ uuid: 'timed', l4: { TCP: { source_port: 1, destination_port: 9090 } } }, serverTime));
+    push(timeless('t2')); // a repeat of t1 inside the window
+    now.mockReturnValue(ours + 1000);
+    push(timeless('t3')); // the window has passed
+    await settle();
+    expect(got.map((f) => [f.uuid, f.time])).toEqual([
+      ['t1', undefined],
+      ['timed', serverTime.toISOString()],
+      ['t3', undefined],
+    ]);
+    expect(client.status().lastSeen).toBe(serverTime.toISOString());
+    expect(request().since).toEqual(toTimestamp(serverTime));
   });
 
   it('a uuid seen before (resume overlap) is skipped without counting as a suppressed repeat', async () => {

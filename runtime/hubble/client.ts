@@ -199,15 +199,21 @@ export class HubbleClient {
     }
     // Every flow is counted and moves the resume point, repeats included; only the
     // flows handed on are normalized (a retransmit storm repeats one drop many times).
+    // The resume point is a time in the server's clock (`since` is compared with the
+    // times Hubble gave its flows): a flow without one leaves it where it is, rather than
+    // moving it to our own "now", which may be ahead of the server's and skip flows.
     const head = flowHead(wire);
     hubbleMetrics.flows.inc({ verdict: head.verdict, reason: head.dropReason ?? 'none' });
-    const t = new Date(head.time);
-    if (!this.lastSeen || t > this.lastSeen) this.lastSeen = t;
+    if (head.time) {
+      const t = new Date(head.time);
+      if (!this.lastSeen || t > this.lastSeen) this.lastSeen = t;
+    }
     if (wire.uuid) {
       if (this.recentUuids.has(wire.uuid)) return; // overlap after a resume
       this.recentUuids.add(wire.uuid);
       if (this.recentUuids.size > RECENT_UUIDS) this.recentUuids.delete(this.recentUuids.values().next().value as string);
     }
+    // The dedupe window runs on our own clock (when the flow arrived), whether or not the flow has a time.
     if (this.dedupe && !this.dedupe.admit(wireFlowKey(wire, head), Date.now())) {
       hubbleMetrics.suppressed.inc();
       return;

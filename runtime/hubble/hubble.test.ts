@@ -4,6 +4,7 @@ import { DedupeWindow } from './dedupe.js';
 import { affectedEndpoint, flowHead, flowKey, normalizeFlow, wireFlowKey } from './normalize.js';
 import { requestMatches } from './observer-server.js';
 import { ciliumEndpointLabels } from '../../engine/cilium.js';
+import { DROP_REASON_NAMES, VERDICT_NAMES } from '../../engine/hubble.js';
 import { flowSignal, type FlowEndpoint as SignalEndpoint, type FlowSignal } from '../../engine/signals.js';
 import { fromTimestamp, packageDefinition, toTimestamp, type WireEndpoint, type WireFlow, type WirePolicy } from './proto.js';
 
@@ -13,6 +14,13 @@ describe('Hubble proto subset', () => {
     const svc = def['observer.Observer'] as unknown as { GetFlows: { path: string; responseStream: boolean } };
     expect(svc.GetFlows.path).toBe('/observer.Observer/GetFlows');
     expect(svc.GetFlows.responseStream).toBe(true);
+  });
+
+  it("engine/hubble.ts names verdicts and drop reasons as flow.proto's enums do", () => {
+    const def = packageDefinition() as unknown as Record<string, { type: { value: { name: string; number: number }[] } }>;
+    const values = (e: string): Record<number, string> => Object.fromEntries(def[e]!.type.value.map((v) => [v.number, v.name]));
+    expect({ ...VERDICT_NAMES }).toEqual(values('flow.Verdict'));
+    expect({ 0: 'DROP_REASON_UNKNOWN', ...DROP_REASON_NAMES }).toEqual(values('flow.DropReason'));
   });
 
   it('round-trips timestamps', () => {
@@ -25,12 +33,39 @@ describe('Hubble proto subset', () => {
 describe('flow normalization', () => {
   it('numeric enums from a newer or older server read like names', () => {
     const f = normalizeFlow({ verdict: 2, traffic_direction: 2, drop_reason_desc: 181, source: { namespace: 'a', labels: ['k8s:app=x'] } } as WireFlow)!;
-    expect(f).toMatchObject({ verdict: 'DROPPED', direction: 'egress', dropReason: '181', dropReasonCode: 181 });
+    expect(f).toMatchObject({ verdict: 'DROPPED', direction: 'egress', dropReason: 'POLICY_DENY', dropReasonCode: 181 });
     expect(affectedEndpoint(f).namespace).toBe('a');
+    // A number flow.proto does not name (a newer Cilium's) stays a number.
+    expect(normalizeFlow({ verdict: 9, drop_reason_desc: 999 })).toMatchObject({ verdict: '9', dropReason: '999', dropReasonCode: 999 });
   });
 
-  it('falls back to the numeric drop_reason when the description is absent', () => {
-    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason: 133 })).toMatchObject({ dropReason: '133', dropReasonCode: 133 });
+  it('falls back to the numeric drop_reason when the description is absent or DROP_REASON_UNKNOWN', () => {
+    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason: 133 })).toMatchObject({ dropReason: 'POLICY_DENIED', dropReasonCode: 133 });
+    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason_desc: 'DROP_REASON_UNKNOWN', drop_reason: 181 })).toMatchObject({ dropReason: 'POLICY_DENY', dropReasonCode: 181 });
+    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason: 999 })).toMatchObject({ dropReason: '999', dropReasonCode: 999 });
+  });
+
+  it('drop_reason_desc wins over the deprecated drop_reason when they disagree', () => {
+    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED', drop_reason: 181 })).toMatchObject({ dropReason: 'POLICY_DENIED', dropReasonCode: 133 });
+    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason_desc: 181, drop_reason: 133 })).toMatchObject({ dropReason: 'POLICY_DENY', dropReasonCode: 181 });
+    // A name not listed here: drop_reason gives its number, unless that number names another reason.
+    expect(normalizeFlow({ verdict: 'DROPPED', drop_reason_desc: 'NEW_REASON', drop_reason: 250 })).toMatchObject({ dropReason: 'NEW_REASON', dropReasonCode: 250 });
+    const n = normalizeFlow({ verdict: 'DROPPED', drop_reason_desc: 'NEW_REASON', drop_reason: 181 })!;
+    expect(n.dropReason).toBe('NEW_REASON');
+    expect(n.dropReasonCode).toBeUndefined();
+  });
+
+  it('a flow without a time or a verdict: no time (never "now"), VERDICT_UNKNOWN', () => {
+    const n = normalizeFlow({ source: { namespace: 'a' } })!;
+    expect(n.time).toBeUndefined();
+    expect('time' in n).toBe(false);
+    expect(n.verdict).toBe('VERDICT_UNKNOWN');
+    expect(flowHead({})).toEqual({ verdict: 'VERDICT_UNKNOWN' });
+    // An unset Timestamp (no seconds), or one past year 9999, is no time either.
+    expect(normalizeFlow({ time: { nanos: 5 } })!.time).toBeUndefined();
+    expect(normalizeFlow({ time: { seconds: '1e300' } })!.time).toBeUndefined();
+    expect(normalizeFlow({ time: { seconds: 1e15 } })!.time).toBeUndefined();
+    expect(normalizeFlow({ time: { seconds: '1764064800', nanos: 123_456_789 } })!.time).toBe('2025-11-25T10:00:00.123Z');
   });
 
   it('never throws, whatever the decoder hands over', () => {
@@ -88,9 +123,9 @@ const wireFlowArb: fc.Arbitrary<WireFlow> = fc.record(
   {
     uuid: fc.constantFrom('u1', 'u2', ''),
     time: fc.record({ seconds: fc.oneof(fc.nat(2_000_000_000), fc.constant('1700000000')), nanos: fc.nat(999_999_999) }, { requiredKeys: [] }),
-    verdict: fc.constantFrom('DROPPED', 'FORWARDED', 2, 9),
-    drop_reason: fc.constantFrom(0, 133, 181),
-    drop_reason_desc: fc.constantFrom('POLICY_DENIED', 'POLICY_DENY', 'DROP_REASON_UNKNOWN', 0, 181, 999),
+    verdict: fc.constantFrom('DROPPED', 'FORWARDED', 'VERDICT_UNKNOWN', '', 0, 2, 9),
+    drop_reason: fc.constantFrom(0, 133, 181, 250),
+    drop_reason_desc: fc.constantFrom('POLICY_DENIED', 'POLICY_DENY', 'DROP_REASON_UNKNOWN', 'NEW_REASON', 0, 181, 999),
     traffic_direction: fc.constantFrom('INGRESS', 'EGRESS', 'TRAFFIC_DIRECTION_UNKNOWN', 0, 1, 2, 7),
     IP: fc.record({ source: maybe(fc.constantFrom('', '10.0.0.1', '10.0.0.2')), destination: maybe(fc.constantFrom('', '10.0.0.1', '10.0.0.2')) }, { requiredKeys: [] }),
     l4: fc.record({ TCP: ports, UDP: ports, SCTP: ports, ICMPv4: fc.record({ type: fc.nat(3), code: fc.nat(3) }), ICMPv6: fc.constant({}) }, { requiredKeys: [] }),
@@ -130,9 +165,10 @@ describe('dedupe key from the wire flow', () => {
       fc.property(wireFlowArb, (f) => {
         const head = flowHead(f);
         const n = normalizeFlow(f, undefined, head)!;
-        expect({ time: n.time, verdict: n.verdict, ...(n.dropReason !== undefined ? { dropReason: n.dropReason } : {}) }).toEqual(head);
-        // Without a head it computes the same (time aside when the flow has none: "now").
-        if (f.time?.seconds !== undefined) expect(normalizeFlow(f)).toEqual(n);
+        const { time, verdict, dropReason, dropReasonCode } = n;
+        expect(JSON.parse(JSON.stringify({ time, verdict, dropReason, dropReasonCode }))).toStrictEqual(head);
+        // Without a head it computes the same, a flow without a time included (no "now").
+        expect(normalizeFlow(f)).toStrictEqual(n);
       }),
     );
   });
@@ -308,9 +344,17 @@ describe('a flow from the live stream is the flow flowSignal reads from Hubble J
     expect(normalizeFlow(unknown)!.deniedBy.map((p) => p.name)).toEqual(['deny-in', 'deny-out', 'old']);
   });
 
-  // Plausible whole flows (a time, a verdict, a drop reason whose name and number agree,
-  // as Cilium sends them): everything flowSignal reports is the same either way.
-  const dropReasons = fc.constantFrom<[WireFlow['drop_reason_desc'], number | undefined]>([undefined, undefined], ['POLICY_DENIED', 133], ['POLICY_DENY', 181], [181, 181], ['AUTH_REQUIRED', 189]);
+  // Plausible whole flows, any field missing as proto3 allows: no time (or an unset or
+  // out-of-range Timestamp), no verdict, no endpoints, and a drop_reason_desc that the
+  // deprecated drop_reason contradicts. Everything flowSignal reports is the same either way.
+  const dropReasonDesc = fc.constantFrom<WireFlow['drop_reason_desc'] | undefined>(undefined, 'POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED', 'DROP_REASON_UNKNOWN', 'NEW_REASON', 0, 133, 181, 999);
+  const dropReasonCode = fc.constantFrom<number | undefined>(undefined, 0, 133, 181, 189, 250);
+  const timeArb = fc.oneof(
+    fc.record({ seconds: fc.oneof(fc.nat(2_000_000_000), fc.constant('1764064800')), nanos: fc.nat(999_999_999) }),
+    fc.record({ seconds: fc.constantFrom(0, '1764064800', 1e15, '-62135596801', 'x') }),
+    fc.record({ nanos: fc.nat(999_999_999) }),
+    fc.constant({}),
+  );
   const workloadArb = fc.record({ name: maybe(fc.constantFrom('', 'web', 'web-7d9f', 'pg')), kind: maybe(fc.constantFrom('', 'Deployment', 'ReplicaSet', 'StatefulSet')) }, { requiredKeys: [] });
   const flowEndpointArb: fc.Arbitrary<WireEndpoint> = fc.record(
     { namespace: name, pod_name: name, identity: fc.nat(5), labels: fc.array(label, { maxLength: 3 }), workloads: fc.array(workloadArb, { maxLength: 4 }) },
@@ -321,7 +365,7 @@ describe('a flow from the live stream is the flow flowSignal reads from Hubble J
       fc.record(
         {
           uuid: fc.constantFrom('u1', ''),
-          verdict: fc.constantFrom('DROPPED', 'FORWARDED', 2),
+          verdict: fc.constantFrom<string | number>('DROPPED', 'FORWARDED', 'VERDICT_UNKNOWN', 0, 2, 9),
           traffic_direction: fc.constantFrom('INGRESS', 'EGRESS', 'TRAFFIC_DIRECTION_UNKNOWN', 0, 1, 2, 7),
           IP: fc.record({ source: maybe(fc.constantFrom('', '10.0.0.1')), destination: maybe(fc.constantFrom('', '10.0.0.2')) }, { requiredKeys: [] }),
           l4: fc.oneof(fc.record({ TCP: ports }), fc.record({ UDP: ports }), fc.record({ ICMPv4: fc.record({ type: fc.nat(3), code: fc.nat(3) }) }), fc.constant({})),
@@ -332,12 +376,13 @@ describe('a flow from the live stream is the flow flowSignal reads from Hubble J
           node_name: name,
           is_reply: fc.record({ value: fc.boolean() }),
         },
-        { requiredKeys: ['verdict'] },
+        { requiredKeys: [] },
       ),
-      fc.record({ seconds: fc.oneof(fc.nat(2_000_000_000), fc.constant('1764064800')), nanos: fc.nat(999_999_999) }),
-      dropReasons,
+      maybe(timeArb),
+      dropReasonDesc,
+      dropReasonCode,
     )
-    .map(([f, time, [desc, code]]): WireFlow => ({ ...f, time, ...(desc !== undefined ? { drop_reason_desc: desc } : {}), ...(code !== undefined ? { drop_reason: code } : {}) }));
+    .map(([f, time, desc, code]): WireFlow => ({ ...f, ...(time !== undefined ? { time } : {}), ...(desc !== undefined ? { drop_reason_desc: desc } : {}), ...(code !== undefined ? { drop_reason: code } : {}) }));
 
   // What flow.proto says each field means, written out plainly.
   const modelDirection = (d: WireFlow['traffic_direction']): string => (d === 'INGRESS' || d === 1 ? 'ingress' : d === 'EGRESS' || d === 2 ? 'egress' : 'unknown');
@@ -347,11 +392,32 @@ describe('a flow from the live stream is the flow flowSignal reads from Hubble J
   };
   const modelPolicyName = (p: WirePolicy): string => p.name || (p.labels ?? []).map((l) => /^(?:k8s:)?io\.cilium\.k8s\.policy\.name=(.+)$/.exec(l)?.[1]).find((x) => x !== undefined) || '';
   const modelNames = (list: WirePolicy[] | undefined): string[] => (list ?? []).map(modelPolicyName).filter((x) => x !== '');
+  const modelVerdict = (v: WireFlow['verdict']): string => (v === undefined || v === 0 ? 'VERDICT_UNKNOWN' : v === 2 ? 'DROPPED' : typeof v === 'number' ? String(v) : v);
+  const modelTime = (t: WireFlow['time']): string => {
+    const s = Number(t?.seconds);
+    // No seconds (an unset Timestamp), not a number, or outside years 0001-9999: no time.
+    if (t?.seconds === undefined || !Number.isInteger(s) || s < -62135596800 || s > 253402300799) return '';
+    return new Date(s * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+  };
+  const reasonNames: Record<number, string> = { 133: 'POLICY_DENIED', 181: 'POLICY_DENY', 189: 'AUTH_REQUIRED' };
+  const reasonNumbers: Record<string, number> = { POLICY_DENIED: 133, POLICY_DENY: 181, AUTH_REQUIRED: 189 };
+  /** drop_reason_desc when it says anything (not DROP_REASON_UNKNOWN / 0), else the deprecated drop_reason. */
+  const modelDrop = (f: WireFlow): { desc: string; code: number } => {
+    const d = f.drop_reason_desc;
+    if (typeof d === 'number' && d !== 0) return { desc: reasonNames[d] ?? String(d), code: d };
+    if (typeof d === 'string' && d !== 'DROP_REASON_UNKNOWN') return { desc: d, code: reasonNumbers[d] ?? (f.drop_reason && !reasonNames[f.drop_reason] ? f.drop_reason : 0) };
+    return f.drop_reason ? { desc: reasonNames[f.drop_reason] ?? String(f.drop_reason), code: f.drop_reason } : { desc: '', code: 0 };
+  };
 
-  it('for any plausible flow: the same signal, with flow.proto’s node, workloads and denied-by', () => {
+  it('for any plausible flow: the same signal, with flow.proto’s time, verdict, drop reason, node, workloads and denied-by', () => {
     fc.assert(
       fc.property(wholeFlowArb, maybe(name), (f, responseNode) => {
         const s = bothWays(f, responseNode);
+        expect(s.firstSeen).toBe(modelTime(f.time));
+        expect(s.lastSeen).toBe(s.firstSeen);
+        expect(s.verdict).toBe(modelVerdict(f.verdict));
+        const drop = modelDrop(f);
+        expect({ desc: s.dropReasonDesc, code: s.dropReason, reason: s.reason }).toEqual({ ...drop, reason: drop.desc });
         expect(s.node).toBe(f.node_name || responseNode || '');
         expect(s.source.workload).toEqual(modelWorkload(f.source));
         expect(s.destination.workload).toEqual(modelWorkload(f.destination));
@@ -361,6 +427,9 @@ describe('a flow from the live stream is the flow flowSignal reads from Hubble J
         expect(s.egressDeniedBy.map((p) => p.name)).toEqual(dir === 'ingress' ? [] : modelNames(f.egress_denied_by));
         // The normalized flow says the same, and its one list is the two in order.
         const n = normalizeFlow(f, responseNode)!;
+        expect(n.time ?? '').toBe(s.firstSeen);
+        expect(n.verdict).toBe(s.verdict);
+        expect([n.dropReason ?? '', n.dropReasonCode ?? 0]).toEqual([s.dropReasonDesc, s.dropReason]);
         expect(n.nodeName ?? '').toBe(s.node);
         expect(n.source.workload ?? null).toEqual(s.source.workload);
         expect(n.destination.workload ?? null).toEqual(s.destination.workload);

@@ -3,13 +3,13 @@
 // Tolerant by design: any field may be missing (proto3), enums may arrive as numbers a
 // newer Cilium added, and a flow for a pod that no longer exists is still a flow.
 import { ciliumEndpointLabels, ciliumLabelMap } from '../../engine/cilium.js';
-import { MAX_LABELS, flowDeniedBy, flowDirection, flowNodeName, flowWorkload, type FlowPolicy } from '../../engine/hubble.js';
-import { fromTimestamp, type WireEndpoint, type WireFlow, type WirePorts } from './proto.js';
+import { MAX_LABELS, flowDeniedBy, flowDirection, flowDropReason, flowNodeName, flowTime, flowVerdict, flowWorkload, type FlowPolicy } from '../../engine/hubble.js';
+import type { WireEndpoint, WireFlow, WirePorts } from './proto.js';
 
 // An endpoint's Cilium labels are read by engine/cilium.ts (ciliumEndpointLabels), and
-// the direction, node, workloads and denied-by policies by engine/hubble.ts, as
-// engine/signals.ts reads them when handed Hubble's JSON: the normalized flow, read
-// there again, is the flow the raw one gives.
+// the time, verdict, drop reason, direction, node, workloads and denied-by policies by
+// engine/hubble.ts, as engine/signals.ts reads them when handed Hubble's JSON: the
+// normalized flow, read there again, is the flow the raw one gives.
 export interface FlowEndpoint {
   /** The endpoint's namespace, else Cilium's `io.kubernetes.pod.namespace` label. */
   namespace?: string;
@@ -49,11 +49,17 @@ export type Protocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6' | 'unknown';
 
 export interface NormalizedFlow {
   uuid?: string;
-  /** ISO time the flow was observed. */
-  time: string;
+  /** ISO time the flow was observed; absent when the flow carries none (engine/hubble.ts flowTime: never "now"). */
+  time?: string;
+  /** Verdict name; VERDICT_UNKNOWN when the flow has none (proto3's default). */
   verdict: string;
-  /** DropReason name (POLICY_DENIED, POLICY_DENY, ...), or its number as text for unknown ones. */
+  /**
+   * DropReason name (POLICY_DENIED, POLICY_DENY, ...), or its number as text for ones
+   * flow.proto does not name here: drop_reason_desc, else the deprecated drop_reason
+   * (engine/hubble.ts flowDropReason).
+   */
   dropReason?: string;
+  /** Its number, when known. */
   dropReasonCode?: number;
   direction: 'ingress' | 'egress' | 'unknown';
   source: FlowEndpoint;
@@ -81,16 +87,6 @@ export interface NormalizedFlow {
   eventType?: number;
   summary?: string;
 }
-
-const DROP_REASON_CODES: Record<string, number> = { POLICY_DENIED: 133, POLICY_DENY: 181, AUTH_REQUIRED: 189, STALE_OR_UNROUTABLE_IP: 151 };
-
-function enumName(v: string | number | undefined, names: Record<number, string>): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'string') return v;
-  return names[v] ?? String(v);
-}
-
-const VERDICTS: Record<number, string> = { 0: 'VERDICT_UNKNOWN', 1: 'FORWARDED', 2: 'DROPPED', 3: 'ERROR', 4: 'AUDIT', 5: 'REDIRECTED', 6: 'TRACED', 7: 'TRANSLATED' };
 
 function endpoint(e: WireEndpoint | undefined, ip: string | undefined, names: string[] | undefined, service: { name?: string; namespace?: string } | undefined): FlowEndpoint {
   // At most MAX_LABELS labels, as engine/signals.ts reads the raw flow's.
@@ -122,16 +118,26 @@ function policyRef(p: FlowPolicy): PolicyRef {
  * takes it back so nothing is computed twice.
  */
 export interface FlowHead {
-  /** ISO time the flow was observed (now, when the flow has no time). */
-  time: string;
+  /**
+   * ISO time the flow was observed, in the server's clock; absent when the flow has none.
+   * Only such times move the client's resume point (its own clock could be ahead of the
+   * server's, and a resume from there would skip flows).
+   */
+  time?: string;
   verdict: string;
   dropReason?: string;
+  dropReasonCode?: number;
 }
 
 export function flowHead(f: WireFlow): FlowHead {
-  const head: FlowHead = { time: (fromTimestamp(f.time) ?? new Date()).toISOString(), verdict: enumName(f.verdict, VERDICTS) ?? 'VERDICT_UNKNOWN' };
-  if (f.drop_reason_desc !== undefined && f.drop_reason_desc !== 'DROP_REASON_UNKNOWN' && f.drop_reason_desc !== 0) head.dropReason = String(f.drop_reason_desc);
-  else if (f.drop_reason) head.dropReason = String(f.drop_reason);
+  const head: FlowHead = { verdict: flowVerdict(f.verdict) };
+  const time = flowTime(f.time);
+  if (time) head.time = time;
+  const drop = flowDropReason(f.drop_reason_desc, f.drop_reason);
+  if (drop) {
+    head.dropReason = drop.name;
+    if (drop.code) head.dropReasonCode = drop.code;
+  }
   return head;
 }
 
@@ -152,7 +158,7 @@ function l4Of(f: WireFlow): { protocol: Protocol; ports?: WirePorts } {
 /** Normalize one flow; undefined only when the message is not a flow at all. `head`: flowHead(f), when already computed. */
 export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?: FlowHead): NormalizedFlow | undefined {
   if (!f || typeof f !== 'object') return undefined;
-  const { time, verdict, dropReason } = head ?? flowHead(f);
+  const { time, verdict, dropReason, dropReasonCode } = head ?? flowHead(f);
   const direction = directionOf(f);
   const l4 = f.l4 ?? {};
   const { protocol, ports } = l4Of(f);
@@ -161,7 +167,6 @@ export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?:
   const egressDeniedBy = denied.egress.map(policyRef);
   const deniedBy = [...ingressDeniedBy, ...egressDeniedBy];
   const out: NormalizedFlow = {
-    time,
     verdict,
     direction,
     source: endpoint(f.source, f.IP?.source, f.source_names, f.source_service),
@@ -173,11 +178,9 @@ export function normalizeFlow(f: WireFlow | undefined, nodeName?: string, head?:
     attributedByCilium: deniedBy.length > 0,
   };
   if (f.uuid) out.uuid = f.uuid;
-  if (dropReason !== undefined) {
-    out.dropReason = dropReason;
-    const code = DROP_REASON_CODES[dropReason] ?? (Number.isFinite(Number(dropReason)) ? Number(dropReason) : f.drop_reason);
-    if (code !== undefined) out.dropReasonCode = code;
-  }
+  if (time) out.time = time;
+  if (dropReason !== undefined) out.dropReason = dropReason;
+  if (dropReasonCode) out.dropReasonCode = dropReasonCode;
   if (ports?.source_port) out.sourcePort = ports.source_port;
   if (ports?.destination_port) out.destinationPort = ports.destination_port;
   const icmp = l4.ICMPv4 ?? l4.ICMPv6;
