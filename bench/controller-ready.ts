@@ -3,11 +3,15 @@
 //     ServiceAccount) with ~20,000 objects preloaded: initial sync done, then every
 //     namespace's ConstraintReport written;
 //  2. change-to-report latency over 200 NetworkPolicy changes, measured from the moment
-//     the change is sent to the moment the report that reflects it arrives on a watch.
+//     the change is sent to the moment the report that reflects it arrives on a watch;
+//  3. rule-pack hot reload: a rule-pack ConfigMap overriding the built-in ResourceQuota
+//     adapter's summary, timed to the controller's reload (potoo_rulepack_reloads_total)
+//     and to every affected namespace's report reflecting it.
 // Run: npm run build && node dist/bench/controller-ready.js [--objects 20000] [--changes 200]
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { KubeApiError, KubeClient, type WatchHandle } from '../runtime/kube/client.js';
 import { collectionPath, objectPath } from '../runtime/kube/paths.js';
 import type { KubeObject } from '../engine/model.js';
@@ -72,6 +76,79 @@ async function preload(client: KubeClient, objects: KubeObject[], concurrency: n
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   if (failed) throw new Error(`${failed} objects failed to preload`);
+}
+
+/** Value of potoo_rulepack_reloads_total{result="ok"} on the controller's /metrics. */
+async function reloadsOk(url: (p: string) => string): Promise<number> {
+  const text = await (await fetch(url('/metrics'))).text();
+  const m = /^potoo_rulepack_reloads_total\{result="ok"\} (\S+)$/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function measurePackReload(admin: KubeClient, url: (p: string) => string, pid: number, objects: KubeObject[]): Promise<BenchRow> {
+  const marker = `bench-reload-${Date.now()}`;
+  const doc = YAML.parseDocument(readFileSync(path.join(repoRoot, 'adapters/resourcequota.yaml'), 'utf8'));
+  doc.deleteIn(['spec', 'tests']);
+  const adapters = doc.getIn(['spec', 'adapters']) as YAML.YAMLSeq;
+  const summaryPath = ['spec', 'adapters', 0, 'emit', 'summary'];
+  if (adapters.items.length !== 1 || typeof doc.getIn(summaryPath) !== 'string') throw new Error('adapters/resourcequota.yaml changed shape');
+  doc.setIn(summaryPath, `${marker}: ${String(doc.getIn(summaryPath))}`);
+  const pack = doc.toString();
+  const affected = new Set(objects.filter((o) => o.kind === 'ResourceQuota').map((o) => o.metadata?.namespace as string));
+
+  const reportsPath = collectionPath({ group: 'potoo.io', version: 'v1alpha1', resource: 'constraintreports' });
+  const list = await admin.request<{ metadata: { resourceVersion: string } }>({ path: reportsPath, query: { limit: 1 } });
+  const seen = new Map<string, number>();
+  let start = Number.POSITIVE_INFINITY;
+  const watch: WatchHandle = admin.watch(
+    reportsPath,
+    { resourceVersion: list.metadata.resourceVersion },
+    {
+      onEvent: (ev) => {
+        const ns = (ev.object.metadata as { namespace?: string } | undefined)?.namespace;
+        if (!ns || seen.has(ns) || !affected.has(ns)) return;
+        const at = performance.now();
+        if (at >= start && JSON.stringify(ev.object.status ?? {}).includes(marker)) seen.set(ns, at);
+      },
+      onDecodeError: () => undefined,
+      onClose: () => undefined,
+    },
+    { idleTimeoutMs: 600_000 },
+  );
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, statusOf(pid).rss);
+    } catch {
+      /* process gone */
+    }
+  }, 20);
+  try {
+    const before = await reloadsOk(url);
+    start = performance.now();
+    await admin.create(collectionPath({ group: '', version: 'v1', resource: 'configmaps' }, 'potoo-system'), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'bench-rule-pack', namespace: 'potoo-system', labels: { 'potoo.io/rule-pack': 'true' } },
+      data: { 'resourcequota.yaml': pack },
+    });
+    await waitFor(async () => ((await reloadsOk(url)) > before ? true : undefined), 120_000, 'rule-pack reload', 5);
+    const tReload = performance.now() - start;
+    await waitFor(() => (seen.size >= affected.size ? true : undefined), 300_000, `every report with the reloaded pack (${affected.size} namespaces)`, 10);
+    const tAll = Math.max(...seen.values()) - start;
+    const tFirst = Math.min(...seen.values()) - start;
+    const hwm = statusOf(pid).hwm;
+    return {
+      operation: 'rule-pack hot reload (ConfigMap, resourcequota override)',
+      size: `${affected.size} reports`,
+      time: `re-adapted ${(tReload / 1000).toFixed(2)} s, all reports ${(tAll / 1000).toFixed(2)} s`,
+      memory: mb(hwm),
+      note: `from ConfigMap create; re-adapted = potoo_rulepack_reloads_total moved; first report ${(tFirst / 1000).toFixed(2)} s; peak RSS during reload ${mb(peakRss)}`,
+    };
+  } finally {
+    clearInterval(sampler);
+    watch.abort();
+  }
 }
 
 async function main(): Promise<void> {
@@ -171,6 +248,13 @@ async function main(): Promise<void> {
         memory: mb(after.hwm),
         note: `max ${latencies[latencies.length - 1]?.toFixed(0)} ms; debounce 250 ms; target p99 <= 2 s`,
       });
+
+      // --- Rule-pack hot reload: a ConfigMap pack that overrides the built-in `resourcequota`
+      // pack (same name, so it replaces it) with a marked summary. Every namespace holds a
+      // quota, so every report must change. Timed from the ConfigMap create to (a) the
+      // controller's reload counter moving (packs swapped, objects re-adapted) and (b) the
+      // last affected namespace's report carrying the marker on a ConstraintReport watch.
+      rows.push(await measurePackReload(admin, url, child.pid as number, rest));
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
