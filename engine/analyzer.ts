@@ -189,7 +189,7 @@ export class Analyzer {
       apply(out);
       return undefined;
     }
-    return this.adapt.adapt(input).catch(failed).then(apply);
+    return this.adapt.adaptWithEngine(input).catch(failed).then(apply);
   }
 
   /** Add objects read from files: rejected ones become located problems. */

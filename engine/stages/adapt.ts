@@ -122,12 +122,16 @@ export class AdaptStage {
   }
 
   async adapt(input: AdaptInput): Promise<AdaptOutput> {
-    const sync = this.adaptSync(input);
-    if (sync) return sync;
-    // json-rules-engine's asynchronous runs use the process-wide conversion cache.
-    const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: 0 };
+    return this.adaptSync(input) ?? (await this.adaptWithEngine(input));
+  }
+
+  /**
+   * The asynchronous half of {@link adapt}: for an object `adaptSync` declined (a condition
+   * needs json-rules-engine). Its runs use the process-wide conversion cache.
+   */
+  async adaptWithEngine(input: AdaptInput): Promise<AdaptOutput> {
     const rules = this.rulesFor(input.gvr, input.object.kind);
-    out.offered = rules.length;
+    const out: AdaptOutput = { constraints: [], skipped: [], problems: [], offered: rules.length };
     this.stats.objects++;
     const vars = this.varsFor(input);
     const t0 = performance.now();
