@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/wait.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { resolvePolicy, type NotificationPolicy, type StageFacts } from '../../engine/stages/index.js';
 import { KubeClient } from '../kube/client.js';
@@ -172,13 +173,6 @@ async function fakeApi(): Promise<Fake> {
   return fake;
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('NotificationPipeline writes NotificationPolicy status (fake API)', () => {
   const cleanups: (() => Promise<void>)[] = [];

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/wait.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FactStore } from '../../engine/store/store.js';
 import { silentLogger } from '../log.js';
@@ -89,13 +90,6 @@ async function clientFor(url: string): Promise<KubeClient> {
   return KubeClient.create(kc);
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const names = (store: FactStore): string[] => store.list('v1/configmaps').map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort();
 

@@ -10,6 +10,9 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { waitFor } from '../wait.js';
+
+export { waitFor };
 import { kubeconfigFor, startCluster, type TestCluster } from '../cluster/cluster.js';
 import { createLogger, type Logger } from '../../runtime/log.js';
 
@@ -81,20 +84,6 @@ export function kubeConfigFromFile(file: string): KubeConfig {
   return kc;
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** A logger that keeps every line in memory (and drops nothing), for asserting on logs. */
 export function memoryLogger(level: 'info' | 'debug' = 'info'): { log: Logger; lines: Record<string, unknown>[] } {
